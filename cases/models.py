@@ -1,0 +1,75 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .identifiers import format_case_number
+
+
+class Case(models.Model):
+    """A victim's request to have their hashes shared with platforms.
+
+    Deliberately holds nothing that identifies the person: no name, contact, address or file name.
+    The PIN is kept only as a salted hash.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    number = models.CharField(_("case number"), max_length=16, unique=True)
+    pin_hash = models.CharField(max_length=256)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    language = models.CharField(_("language"), max_length=16)
+    organisation = models.ForeignKey(
+        "partners.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("assisting NGO"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    hash_records = models.ManyToManyField(
+        "hashes.HashRecord", through="CaseHash", related_name="cases", verbose_name=_("hashes")
+    )
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="withdrawn", withdrawn_at__isnull=False)
+                | Q(status="active", withdrawn_at__isnull=True),
+                name="case_withdrawn_at_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        return format_case_number(self.number)
+
+
+class CaseHash(models.Model):
+    """A hash submitted in a case. One row per case and hash: resubmitting changes nothing."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_hashes", verbose_name=_("case"))
+    hash_record = models.ForeignKey(
+        # Purging a withdrawn record after its retention period takes its links with it.
+        "hashes.HashRecord", on_delete=models.CASCADE, related_name="case_hashes", verbose_name=_("hash")
+    )
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case hash")
+        verbose_name_plural = _("case hashes")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "hash_record"], name="casehash_one_link"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} · {self.hash_record}"

@@ -1,0 +1,21 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from cases import views as case_views
+
+admin.site.site_header = _("NCII portal: partner workspace")
+admin.site.site_title = _("NCII portal")
+
+# /healthz and /readyz are answered by ncii_portal.health.HealthCheckMiddleware before routing.
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+# Public pages carry the language in the URL (/en/, /zh-hant/), so a shared link opens in the
+# language it was copied in, and "/" sends a first visit to the language its browser asks for.
+urlpatterns += i18n_patterns(
+    path("", case_views.home, name="home"),
+)
