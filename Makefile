@@ -37,7 +37,7 @@ run: $(STAMP) messages migrate
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP) messages
-	bash scripts/run-tests.sh
+	bash scripts/run-tests.sh $(PYTEST_ARGS)
 
 clean:
 	rm -rf var/test-services var/static
