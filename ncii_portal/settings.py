@@ -270,3 +270,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Admin ------------------------------------------------------------------------------------
+# modeltranslation's language tabs need jQuery UI, which it would load from Google's CDN; we serve
+# our own copy (from npm's jquery-ui 1.14.2, MIT) so no page asks another host for anything.
+JQUERY_UI_URL = "vendor/jquery-ui/jquery-ui.min.js"
+# Not used by the tab admin we use, but set so that no modeltranslation class can reach a CDN.
+JQUERY_URL = "admin/js/vendor/jquery/jquery.min.js"

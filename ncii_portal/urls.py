@@ -1,6 +1,9 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from cases import views as case_views
@@ -8,10 +11,17 @@ from cases import views as case_views
 admin.site.site_header = _("NCII portal: partner workspace")
 admin.site.site_title = _("NCII portal")
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed static name exists only once collectstatic has run.
+    return redirect(static("img/favicon.svg"))
+
+
 # /healthz and /readyz are answered by ncii_portal.health.HealthCheckMiddleware before routing.
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
+    path("favicon.ico", favicon),
 ]
 
 # Public pages carry the language in the URL (/en/, /zh-hant/), so a shared link opens in the
