@@ -13,32 +13,7 @@ mkdir -p "$WORK"
 
 log() { printf '==> %s\n' "$*"; }
 
-as_root() {
-  if [[ $(id -u) == 0 ]]; then "$@"
-  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
-  else return 1
-  fi
-}
-
-apt_updated=0
-ensure_packages() {
-  # ensure_packages PACKAGE:PROGRAM ...  installs each package whose program is missing
-  local missing=()
-  for pair in "$@"; do
-    local pkg=${pair%%:*} prog=${pair#*:}
-    command -v "$prog" >/dev/null 2>&1 || [[ -x $prog ]] || missing+=("$pkg")
-  done
-  ((${#missing[@]})) || return 0
-  log "installing ${missing[*]}"
-  if command -v apt-get >/dev/null; then
-    if ((apt_updated == 0)); then as_root apt-get update -qq || true; apt_updated=1; fi
-    if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}"; then
-      return 0
-    fi
-  fi
-  echo "Missing: ${missing[*]}. Install them (on Debian/Ubuntu: sudo apt-get install ${missing[*]}) and run make test again." >&2
-  exit 1
-}
+ensure_packages() { bash scripts/ensure-packages.sh "$@"; }
 
 pg_bindir() {
   local d
@@ -70,7 +45,7 @@ cleanup() {
   if [[ -d $WORK/pg/data ]]; then
     run_pg "$(pg_bindir)/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true
   fi
-  rm -rf "$WORK/pg"
+  rm -rf "$WORK/pg" "${PG_SOCKET_DIR:-}"
   exit $status
 }
 trap cleanup EXIT INT TERM
@@ -86,13 +61,15 @@ start_postgres() {
   bin=$(pg_bindir)
   port=$(free_port)
   rm -rf "$WORK/pg"
-  mkdir -p "$WORK/pg/socket"
-  [[ $(id -u) == 0 ]] && chown -R postgres: "$WORK/pg" && chmod o+x var "$WORK"
+  mkdir -p "$WORK/pg"
+  # The socket goes in a short path of its own: a Unix socket's path must stay under 108 bytes.
+  PG_SOCKET_DIR=$(mktemp -d /tmp/ncii-pg.XXXXXX)
+  if [[ $(id -u) == 0 ]]; then chown -R postgres: "$WORK/pg" "$PG_SOCKET_DIR"; chmod o+x var "$WORK"; fi
   run_pg "$bin/initdb" -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$WORK/pg-init.log" 2>&1 \
     || { cat "$WORK/pg-init.log"; exit 1; }
   # Durability is pointless for a database that lives for one test run; turning it off is faster.
   run_pg "$bin/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w -t 60 start \
-    -o "-p $port -k $PWD/$WORK/pg/socket -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
+    -o "-p $port -k $PG_SOCKET_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
     || { cat "$WORK/pg/server.log"; exit 1; }
   export DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
   log "started a throwaway PostgreSQL on port $port"
