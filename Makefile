@@ -36,7 +36,7 @@ run: $(STAMP) messages migrate
 	@DJANGO_DEBUG=1 $(PY) manage.py create_api_key --organisation demo-platform --scopes fetch,feedback,submit,match --name "make run" 2>/dev/null | tail -n 1
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) messages
+test: $(STAMP) messages wasm-check
 	bash scripts/run-tests.sh $(PYTEST_ARGS)
 
 clean:

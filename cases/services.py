@@ -7,9 +7,9 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hashes.feed_clock import FeedStamp, feed_stamp_open
 from hashes.models import HashRecord
 from hashes.services import hash_records_refresh_status, hash_records_upsert
 from hashes.signal_types import NormalisedHash, normalise_hash
@@ -52,8 +52,8 @@ def _check_total(count: int) -> None:
         )
 
 
-def _link(case: Case, hashes: list[NormalisedHash]) -> list[HashRecord]:
-    records = hash_records_upsert(hashes=hashes, now=timezone.now())
+def _link(case: Case, hashes: list[NormalisedHash], stamp: FeedStamp) -> list[HashRecord]:
+    records = hash_records_upsert(hashes=hashes, stamp=stamp)
     CaseHash.objects.bulk_create(
         [CaseHash(case=case, hash_record=r) for r in records], ignore_conflicts=True
     )
@@ -72,11 +72,12 @@ def case_create(
         raise ValidationError(_("Only an NGO partner can assist a case."), code="invalid_organisation")
 
     pin = generate_pin()
+    pin_hash = make_password(pin)  # deliberately slow: done before any lock is taken
     with transaction.atomic():
-        case = _insert_with_fresh_number(
-            pin_hash=make_password(pin), language=language, organisation=organisation
-        )
-        _link(case, normalised)
+        stamp = feed_stamp_open()
+        case = _insert_with_fresh_number(pin_hash=pin_hash, language=language, organisation=organisation)
+        _link(case, normalised, stamp)
+        stamp.close()
     return NewCase(case=case, pin=pin)
 
 
@@ -98,6 +99,7 @@ def case_add_hashes(*, case: Case, hashes: Iterable[HashInput]) -> list[HashReco
     if not normalised:
         raise ValidationError(_("Add at least one file's hash."), code="no_hashes")
     with transaction.atomic():
+        stamp = feed_stamp_open()
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status != Case.Status.ACTIVE:
             raise ValidationError(
@@ -108,7 +110,9 @@ def case_add_hashes(*, case: Case, hashes: Iterable[HashInput]) -> list[HashReco
         )
         new_count = sum((h.signal_type, h.value) not in existing for h in normalised)
         _check_total(len(existing) + new_count)
-        return _link(locked, normalised)
+        records = _link(locked, normalised, stamp)
+        stamp.close()
+        return records
 
 
 def case_withdraw(*, case: Case, actor=None, reason: str = "") -> Case:
@@ -117,16 +121,17 @@ def case_withdraw(*, case: Case, actor=None, reason: str = "") -> Case:
     Withdrawing twice is harmless: the second call changes nothing.
     """
     with transaction.atomic():
+        stamp = feed_stamp_open()
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status == Case.Status.WITHDRAWN:
             return locked
-        now = timezone.now()
         locked.status = Case.Status.WITHDRAWN
-        locked.withdrawn_at = now
+        locked.withdrawn_at = stamp.time
         locked.save(update_fields=["status", "withdrawn_at"])
         hash_records_refresh_status(
-            record_ids=locked.case_hashes.values_list("hash_record_id", flat=True), now=now
+            record_ids=locked.case_hashes.values_list("hash_record_id", flat=True), stamp=stamp
         )
+        stamp.close()
         if actor is not None:
             audit_record(
                 actor=actor,

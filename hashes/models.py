@@ -22,8 +22,10 @@ class HashRecord(models.Model):
     quality = models.PositiveSmallIntegerField(_("quality"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(_("first seen"), auto_now_add=True)
-    # Set by the services on every change a platform must hear about; the feed is ordered by it.
+    # Both set from the feed clock (hashes/feed_clock.py) on every change a platform must hear
+    # about. The feed is ordered by feed_seq; modified_at rises with it.
     modified_at = models.DateTimeField(_("last changed"), db_index=True)
+    feed_seq = models.BigIntegerField(_("feed position"), unique=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     class Meta:
@@ -55,8 +57,17 @@ class HashRecord(models.Model):
                 name="hashrecord_withdrawn_at_matches_status",
             ),
         ]
-        indexes = [models.Index(fields=["modified_at", "id"], name="hashrecord_feed_order")]
 
     def __str__(self) -> str:
         # A prefix is enough to tell records apart on a screen; the full value is on the detail page.
         return f"{self.signal_type}:{self.value[:12]}…"
+
+
+class FeedClock(models.Model):
+    """One row: the last feed position handed out and its time. Its row lock orders all changes."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_time = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="feedclock_single_row")]

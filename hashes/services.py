@@ -1,15 +1,16 @@
-"""Writes to hash records. Callers hold a transaction; these functions lock what they change."""
+"""Writes to hash records. Callers hold a transaction and the feed clock (hashes/feed_clock.py)."""
 
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
 
+from .feed_clock import FeedStamp
 from .models import HashRecord
 from .signal_types import NormalisedHash
 
 
-def hash_records_upsert(*, hashes: Iterable[NormalisedHash], now: datetime) -> list[HashRecord]:
+def hash_records_upsert(*, hashes: Iterable[NormalisedHash], stamp: FeedStamp) -> list[HashRecord]:
     """Return the records for these hashes, creating missing ones, all active and marked changed.
 
     A hash that a new case links changes for platforms (its case list grows) and, if it was
@@ -22,7 +23,13 @@ def hash_records_upsert(*, hashes: Iterable[NormalisedHash], now: datetime) -> l
     # hash at the same moment, and the unique constraint decides who inserts.
     HashRecord.objects.bulk_create(
         [
-            HashRecord(signal_type=h.signal_type, value=h.value, quality=h.quality, modified_at=now)
+            HashRecord(
+                signal_type=h.signal_type,
+                value=h.value,
+                quality=h.quality,
+                modified_at=stamp.time,
+                feed_seq=stamp.next_seq(),
+            )
             for h in hashes
         ],
         ignore_conflicts=True,
@@ -41,12 +48,17 @@ def hash_records_upsert(*, hashes: Iterable[NormalisedHash], now: datetime) -> l
             record.quality = incoming
         record.status = HashRecord.Status.ACTIVE
         record.withdrawn_at = None
-        record.modified_at = now
-    HashRecord.objects.bulk_update(records, ["quality", "status", "withdrawn_at", "modified_at"])
+        _restamp(record, stamp)
+    HashRecord.objects.bulk_update(records, ["quality", "status", "withdrawn_at", "modified_at", "feed_seq"])
     return records
 
 
-def hash_records_refresh_status(*, record_ids: Iterable[int], now: datetime) -> None:
+def _restamp(record: HashRecord, stamp: FeedStamp) -> None:
+    record.modified_at = stamp.time
+    record.feed_seq = stamp.next_seq()
+
+
+def hash_records_refresh_status(*, record_ids: Iterable[int], stamp: FeedStamp) -> None:
     """Recompute each record's status from its cases after one of them changed."""
     from cases.models import Case
 
@@ -60,10 +72,10 @@ def hash_records_refresh_status(*, record_ids: Iterable[int], now: datetime) -> 
         if record.id in has_active_case:
             record.status, record.withdrawn_at = HashRecord.Status.ACTIVE, None
         elif record.status != HashRecord.Status.WITHDRAWN:
-            record.status, record.withdrawn_at = HashRecord.Status.WITHDRAWN, now
+            record.status, record.withdrawn_at = HashRecord.Status.WITHDRAWN, stamp.time
         # Changed either way: a case's status is part of what the feed shows for the record.
-        record.modified_at = now
-    HashRecord.objects.bulk_update(records, ["status", "withdrawn_at", "modified_at"])
+        _restamp(record, stamp)
+    HashRecord.objects.bulk_update(records, ["status", "withdrawn_at", "modified_at", "feed_seq"])
 
 
 def hash_records_purge_withdrawn(*, withdrawn_before: datetime, batch_size: int = 1000) -> int:

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -7,8 +9,13 @@ from hashes.models import HashRecord
 pytestmark = pytest.mark.django_db
 
 
+_seq = itertools.count(1)
+
+
 def make(**fields) -> HashRecord:
-    defaults = {"signal_type": "pdq", "value": "ab" * 32, "quality": 80, "modified_at": timezone.now()}
+    defaults = {
+        "signal_type": "pdq", "value": "ab" * 32, "quality": 80, "modified_at": timezone.now(), "feed_seq": next(_seq)
+    }
     return HashRecord.objects.create(**(defaults | fields))
 
 
