@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 
 from cases import views as case_views
 
@@ -28,4 +29,6 @@ urlpatterns = [
 # language it was copied in, and "/" sends a first visit to the language its browser asks for.
 urlpatterns += i18n_patterns(
     path("", case_views.home, name="home"),
+    # Scripts get their translations from here (a script tag, never inline), in the URL's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 )
