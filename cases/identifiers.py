@@ -50,3 +50,7 @@ def normalise_pin(raw: str) -> str | None:
     if len(text) != PIN_LENGTH or not text.isascii() or not text.isdigit():
         return None
     return text
+
+
+def generate_case_reference() -> str:
+    return secrets.token_hex(10)

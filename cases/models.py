@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .identifiers import format_case_number
+from .identifiers import format_case_number, generate_case_reference
 
 
 class Case(models.Model):
@@ -17,6 +17,11 @@ class Case(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     number = models.CharField(_("case number"), max_length=16, unique=True)
+    # What platforms see in the feed instead of the case number, which is half of the victim's
+    # login: a random token that tells cases apart and reveals nothing.
+    reference = models.CharField(
+        _("reference for platforms"), max_length=32, unique=True, default=generate_case_reference
+    )
     pin_hash = models.CharField(max_length=256)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     language = models.CharField(_("language"), max_length=16)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from hashes.feed_clock import FeedStamp, feed_stamp_open
 from hashes.models import HashRecord
 from hashes.services import hash_records_refresh_status, hash_records_upsert
-from hashes.signal_types import NormalisedHash, normalise_hash
+from hashes.signal_types import NormalisedHash, check_usable, normalise_hash
 from partners.models import Organisation
 from partners.services import audit_record
 
@@ -39,7 +39,7 @@ def _normalise_all(hashes: Iterable[HashInput]) -> list[NormalisedHash]:
             item = normalise_hash(
                 signal_type=item.get("signal_type"), value=item.get("value"), quality=item.get("quality")
             )
-        result.setdefault((item.signal_type, item.value), item)
+        result.setdefault((item.signal_type, item.value), check_usable(item))
     return list(result.values())
 
 

@@ -17,6 +17,13 @@ class HashRecord(models.Model):
         ACTIVE = "active", _("Active")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    class Review(models.TextChoices):
+        NONE = "none", _("Not flagged")
+        QUEUED = "queued", _("Waiting for review")
+        KEPT = "kept", _("Reviewed and kept")
+        # Out of the feed and out of lookups: platforms that have it are told to delete it.
+        HELD = "held", _("Held out of the feed")
+
     signal_type = models.CharField(_("hash type"), max_length=16, choices=SIGNAL_TYPE_CHOICES)
     value = models.CharField(_("value"), max_length=64)
     quality = models.PositiveSmallIntegerField(_("quality"), null=True, blank=True)
@@ -27,6 +34,7 @@ class HashRecord(models.Model):
     modified_at = models.DateTimeField(_("last changed"), db_index=True)
     feed_seq = models.BigIntegerField(_("feed position"), unique=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    review = models.CharField(_("review"), max_length=16, choices=Review.choices, default=Review.NONE)
 
     class Meta:
         verbose_name = _("hash record")
@@ -56,6 +64,13 @@ class HashRecord(models.Model):
                 | Q(status="active", withdrawn_at__isnull=True),
                 name="hashrecord_withdrawn_at_matches_status",
             ),
+            models.CheckConstraint(
+                condition=Q(review__in=["none", "queued", "kept", "held"]), name="hashrecord_known_review"
+            ),
+        ]
+        indexes = [
+            # The review queue is small and read often; a partial index keeps it cheap.
+            models.Index(fields=["review"], condition=Q(review="queued"), name="hashrecord_review_queue"),
         ]
 
     def __str__(self) -> str:

@@ -32,10 +32,14 @@ MD5 = SignalType(
 )
 
 SIGNAL_TYPES: dict[str, SignalType] = {t.code: t for t in (PDQ, MD5)}
+BY_STOPNCII_NAME = {t.stopncii_name: t for t in SIGNAL_TYPES.values()}
 SIGNAL_TYPE_CHOICES = [(t.code, t.label) for t in SIGNAL_TYPES.values()]
 
 QUALITY_MIN = 0
 QUALITY_MAX = 100
+# Below this, PDQ hashes of plain images (a wall, a dark frame) collide with countless unrelated
+# photos; platforms' first complaint about shared hash lists is exactly such over-matching.
+PDQ_MIN_QUALITY = 50
 
 
 @dataclass(frozen=True)
@@ -93,3 +97,26 @@ def normalise_hash(*, signal_type: object, value: object, quality: object = None
         value=normalise_value(kind, value),
         quality=normalise_quality(kind, quality),
     )
+
+
+def check_usable(h: NormalisedHash) -> NormalisedHash:
+    """Refuse a well-formed hash that would do more harm than good in the feed."""
+    if h.signal_type == PDQ.code and h.quality is not None and h.quality < PDQ_MIN_QUALITY:
+        raise ValidationError(
+            _(
+                "This photo is too plain to fingerprint reliably (quality %(quality)d; at least "
+                "%(minimum)d is needed), so it cannot be shared with platforms."
+            ),
+            code="low_quality",
+            params={"quality": h.quality, "minimum": PDQ_MIN_QUALITY},
+        )
+    return h
+
+
+def signal_type_for_value(value: str) -> SignalType | None:
+    """The one hash type a bare value can be (StopNCII's feedback names no type): by its length."""
+    if isinstance(value, str):
+        for kind in SIGNAL_TYPES.values():
+            if len(value.strip()) == kind.hex_length:
+                return kind
+    return None

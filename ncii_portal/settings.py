@@ -164,6 +164,12 @@ HASH_WITHDRAWN_RETENTION_DAYS = int(os.environ.get("HASH_WITHDRAWN_RETENTION_DAY
 # Most hashes one case may hold (a person may add files later, up to this).
 CASE_MAX_HASHES = int(os.environ.get("CASE_MAX_HASHES", "200"))
 
+# A hash that this many platforms found and did not block goes to NGO staff for review.
+REVIEW_NOT_BLOCKED_PLATFORMS = int(os.environ.get("REVIEW_NOT_BLOCKED_PLATFORMS", "2"))
+
+# How often each server process brings its in-memory PDQ index up to date with the database.
+MATCH_INDEX_SYNC_SECONDS = float(os.environ.get("MATCH_INDEX_SYNC_SECONDS", "2"))
+
 # --- Passwords, PINs and sessions ------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -192,3 +192,84 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class HashSubmission(models.Model):
+    """A hash a platform found and shared itself (StopNCII's SubmitHashes), not from a case."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="hash_submissions", verbose_name=_("platform")
+    )
+    hash_record = models.ForeignKey(
+        "hashes.HashRecord", on_delete=models.CASCADE, related_name="submissions", verbose_name=_("hash")
+    )
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hash from a platform")
+        verbose_name_plural = _("hashes from platforms")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "hash_record"], name="hashsubmission_one_per_platform"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.hash_record}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a platform wants hash events pushed, and the secret that signs them."""
+
+    class Event(models.TextChoices):
+        HASH_ADDED = "hash.added", _("A hash was added")
+        HASH_WITHDRAWN = "hash.withdrawn", _("A hash was withdrawn")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("platform")
+    )
+    url = models.URLField(_("address"), max_length=500)
+    # Kept in clear because signing needs it; it only proves to the platform that a push is ours.
+    secret = models.CharField(_("signing secret"), max_length=64)
+    events = models.JSONField(_("events"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and how delivering it went. Written with the change it reports."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Gave up")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("webhook")
+    )
+    # The same id on every attempt, so a receiver can drop repeats (delivery is at least once).
+    event_id = models.UUIDField(_("event id"))
+    event = models.CharField(_("event"), max_length=32)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhookdelivery_one_per_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id} → {self.endpoint}"

@@ -1,18 +1,37 @@
-"""Writes for partners: API keys and the audit trail."""
+"""Writes for partners: API keys, the audit trail, platforms' feedback and hashes, webhooks."""
 
 import hashlib
 import hmac
+import json
 import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import ApiKey, AuditEvent, Organisation
+from .models import (
+    ApiKey,
+    AuditEvent,
+    Feedback,
+    HashSubmission,
+    Organisation,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+if TYPE_CHECKING:
+    from hashes.models import HashRecord
+    from hashes.signal_types import NormalisedHash
 
 API_KEY_PREFIX = "ncii"
 _PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -142,3 +161,196 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
+
+
+# --- Feedback and hashes from platforms ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    hash_record: "HashRecord"
+    verdict: str
+    tags: tuple[str, ...] = ()
+
+
+def _record_feedback(*, platform: Organisation, items: list[FeedbackItem]) -> list["HashRecord"]:
+    """Make each verdict the platform's current one; return the records whose feedback changed."""
+    changed = []
+    for item in items:
+        current = Feedback.objects.filter(
+            organisation=platform, hash_record=item.hash_record, is_current=True
+        ).first()
+        tags = sorted(set(item.tags))
+        if current is not None and current.verdict == item.verdict and sorted(current.tags) == tags:
+            continue  # a repeat changes nothing, so a retried request is harmless
+        if current is not None:
+            Feedback.objects.filter(pk=current.pk).update(is_current=False)
+        Feedback.objects.create(organisation=platform, hash_record=item.hash_record, verdict=item.verdict, tags=tags)
+        changed.append(item.hash_record)
+    return changed
+
+
+def _queue_disputed(records: list["HashRecord"]) -> None:
+    """Flag hashes that enough platforms found and did not block: they may match innocent images."""
+    from hashes.models import HashRecord
+
+    threshold = settings.REVIEW_NOT_BLOCKED_PLATFORMS
+    for record in records:
+        if record.review != HashRecord.Review.NONE:
+            continue
+        disputes = Feedback.objects.filter(
+            hash_record=record, is_current=True, verdict=Feedback.Verdict.NOT_BLOCKED
+        ).count()
+        if disputes >= threshold:
+            record.review = HashRecord.Review.QUEUED
+
+
+def feedback_submit(*, platform: Organisation, items: list[FeedbackItem]) -> int:
+    """Record a platform's verdicts on hashes; return how many changed anything."""
+    from hashes.feed_clock import feed_stamp_open
+    from hashes.models import HashRecord
+    from hashes.services import hash_records_touch
+
+    with transaction.atomic():
+        stamp = feed_stamp_open()
+        ids = sorted({item.hash_record.pk for item in items})
+        locked = {r.pk: r for r in HashRecord.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+        items = [FeedbackItem(locked[i.hash_record.pk], i.verdict, i.tags) for i in items if i.hash_record.pk in locked]
+        changed = list({r.pk: r for r in _record_feedback(platform=platform, items=items)}.values())
+        _queue_disputed(changed)
+        # Feedback is part of each record in the feed (CSPFeedbacks), so the records move on.
+        hash_records_touch(records=changed, stamp=stamp)
+        HashRecord.objects.bulk_update(changed, ["review", "modified_at", "feed_seq"])
+        stamp.close()
+    return len(changed)
+
+
+def hash_submissions_create(
+    *, platform: Organisation, hashes: list["NormalisedHash"], verdicts: list[tuple[str, tuple[str, ...]]]
+) -> list["HashRecord"]:
+    """Add hashes a platform found itself; each comes with the platform's verdict on it."""
+    from hashes.feed_clock import feed_stamp_open
+    from hashes.services import hash_records_upsert
+
+    with transaction.atomic():
+        stamp = feed_stamp_open()
+        records = hash_records_upsert(hashes=hashes, stamp=stamp)
+        by_key = {(r.signal_type, r.value): r for r in records}
+        HashSubmission.objects.bulk_create(
+            [HashSubmission(organisation=platform, hash_record=r) for r in records], ignore_conflicts=True
+        )
+        _record_feedback(
+            platform=platform,
+            items=[
+                FeedbackItem(by_key[(h.signal_type, h.value)], verdict, tags)
+                for h, (verdict, tags) in zip(hashes, verdicts)
+            ],
+        )
+        stamp.close()
+    return records
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+
+
+def webhook_event_emit(*, event: str, records: list["HashRecord"]) -> None:
+    """Queue one event for every active endpoint that asked for it, sent once the change commits."""
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(is_active=True, organisation__is_active=True)
+        if event in e.events
+    ]
+    if not endpoints:
+        return
+    event_id = uuid.uuid4()
+    payload = {
+        "id": str(event_id),
+        "type": event,
+        "created": timezone.now().isoformat(),
+        "hashes": [
+            {"signal_type": r.signal_type, "value": r.value, "quality": r.quality} for r in records
+        ],
+    }
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(endpoint=e, event_id=event_id, event=event, payload=payload) for e in endpoints]
+    )
+    from .tasks import deliver_webhook
+
+    ids = [d.pk for d in deliveries]
+    # After commit only: a rolled-back change must not be announced.
+    transaction.on_commit(lambda: [deliver_webhook.delay(i) for i in ids])
+
+
+def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def webhook_attempt(*, delivery: WebhookDelivery, final: bool) -> bool:
+    """POST one delivery and record the outcome; True once the receiver accepted it."""
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    timestamp = int(time.time())
+    request = urllib.request.Request(
+        delivery.endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "ncii-portal-webhooks/1",
+            "X-NCII-Event": delivery.event,
+            "X-NCII-Event-Id": str(delivery.event_id),
+            "X-NCII-Signature": webhook_signature(secret=delivery.endpoint.secret, timestamp=timestamp, body=body),
+        },
+    )
+    code, error = None, ""
+    try:
+        with _NO_REDIRECTS.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+            code = response.status
+    except urllib.error.HTTPError as exc:
+        code, error = exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        error = type(exc).__name__ + (f": {exc.reason}" if isinstance(exc, urllib.error.URLError) else "")
+    delivered = code is not None and 200 <= code < 300
+    status = (
+        WebhookDelivery.Status.DELIVERED
+        if delivered
+        else (WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING)
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=F("attempts") + 1,
+        last_status_code=code,
+        last_error=str(error)[:200],
+        status=status,
+        delivered_at=timezone.now() if delivered else None,
+    )
+    return delivered
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect would resend signed hashes somewhere the platform never registered.
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+WEBHOOK_TIMEOUT_SECONDS = 10
+
+
+def webhook_endpoint_create(*, platform: Organisation, url: str, events: list[str], actor) -> tuple[WebhookEndpoint, str]:
+    """Register a platform's webhook; return it with its signing secret, shown this once."""
+    if platform.kind != Organisation.Kind.PLATFORM:
+        raise ValidationError(_("Webhooks are for platforms only."), code="not_a_platform")
+    unknown = set(events) - set(WebhookEndpoint.Event.values)
+    if unknown or not events:
+        raise ValidationError(
+            _("Choose one or more events from: %(events)s."),
+            code="invalid_events",
+            params={"events": ", ".join(WebhookEndpoint.Event.values)},
+        )
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            organisation=platform, url=url, secret=secret, events=sorted(set(events))
+        )
+        audit_record(actor=actor, action="webhook.create", organisation=platform, target=endpoint, details={"url": url})
+    return endpoint, secret
