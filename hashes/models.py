@@ -31,7 +31,7 @@ class HashRecord(models.Model):
     created_at = models.DateTimeField(_("first seen"), auto_now_add=True)
     # Both set from the feed clock (hashes/feed_clock.py) on every change a platform must hear
     # about. The feed is ordered by feed_seq; modified_at rises with it.
-    modified_at = models.DateTimeField(_("last changed"), db_index=True)
+    modified_at = models.DateTimeField(_("last changed"))
     feed_seq = models.BigIntegerField(_("feed position"), unique=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     review = models.CharField(_("review"), max_length=16, choices=Review.choices, default=Review.NONE)
@@ -69,6 +69,10 @@ class HashRecord(models.Model):
             ),
         ]
         indexes = [
+            # Finds where a feed starting at a given time begins (hashes/selectors.py).
+            models.Index(fields=["modified_at", "feed_seq"], name="hashrecord_feed_time"),
+            # The native feed filtered by hash type, in feed order.
+            models.Index(fields=["signal_type", "feed_seq"], name="hashrecord_feed_by_type"),
             # The review queue is small and read often; a partial index keeps it cheap.
             models.Index(fields=["review"], condition=Q(review="queued"), name="hashrecord_review_queue"),
         ]

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "csp",
     "hashes",
     "cases",
@@ -254,10 +256,35 @@ CONTENT_SECURITY_POLICY = {
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ncii_portal.api.BoundedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "ncii_portal.api.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per API key and scope (partners.authentication.ApiKeyThrottle). A full sync of a million
+    # hashes is a thousand pages, so fetching is generous; writes are not.
+    "DEFAULT_THROTTLE_RATES": {
+        "fetch": os.environ.get("API_RATE_FETCH", "6000/min"),
+        "match": os.environ.get("API_RATE_MATCH", "12000/min"),
+        "feedback": os.environ.get("API_RATE_FEEDBACK", "600/min"),
+        "submit": os.environ.get("API_RATE_SUBMIT", "120/min"),
+    },
+}
+API_MAX_BODY_BYTES = 1024 * 1024
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NCII portal API",
+    "DESCRIPTION": (
+        "Hashes of intimate images shared without consent, for platforms to block. "
+        "Send your key as `Authorization: Bearer <key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 # Bodies larger than this are refused before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

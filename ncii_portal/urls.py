@@ -7,7 +7,10 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
 from cases import views as case_views
+from hashes.api.urls import native_urlpatterns, stopncii_urlpatterns
 
 admin.site.site_header = _("NCII portal: partner workspace")
 admin.site.site_title = _("NCII portal")
@@ -21,6 +24,10 @@ def favicon(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/stopncii/v1/", include(stopncii_urlpatterns)),
+    path("api/v1/", include(native_urlpatterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
     path("favicon.ico", favicon),
 ]

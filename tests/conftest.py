@@ -106,3 +106,12 @@ def page(browser) -> Iterator:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache (Redis in tests); each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

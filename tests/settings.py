@@ -28,3 +28,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # PBKDF2's deliberate slowness (it guards stored PINs and passwords) only slows the suite down.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Live-server threads would otherwise keep connections open past the end of the run, and the test
+# database could not be dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

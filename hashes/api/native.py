@@ -1,0 +1,108 @@
+"""The native platform API: the feed with an opaque cursor, provenance, feedback and lookups."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from partners.services import FeedbackItem, feedback_submit
+
+from ..selectors import feed_page, feedback_summary, hash_record_detail, hash_records_by_value
+from ..signal_types import SIGNAL_TYPES
+from . import serializers as s
+from .base import PlatformAPIView, decode_cursor, encode_cursor, native_status
+
+MAX_LIMIT = 1000
+
+
+class HashFeed(PlatformAPIView):
+    required_scope = "fetch"
+
+    @extend_schema(
+        operation_id="hash_feed",
+        tags=["Hashes"],
+        summary="Page through every hash, deletions included, in the order they changed",
+        parameters=[
+            OpenApiParameter("cursor", str, description="`next_cursor` of the previous page; none to start."),
+            OpenApiParameter("signal_type", str, many=True, enum=list(SIGNAL_TYPES)),
+            OpenApiParameter("limit", int, description=f"1 to {MAX_LIMIT}; default 500."),
+        ],
+        responses=s.FeedPage,
+    )
+    def get(self, request):
+        cursor = request.query_params.get("cursor")
+        after = decode_cursor(cursor) if cursor else 0
+        types = [t for value in request.query_params.getlist("signal_type") for t in value.split(",") if t]
+        if any(t not in SIGNAL_TYPES for t in types):
+            raise exceptions.ValidationError({"signal_type": [_("Unknown hash type.")]}, code="unknown_signal_type")
+        raw_limit = request.query_params.get("limit", "500")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+            raise exceptions.ValidationError({"limit": [_("Give a whole number from 1 to %(n)d.") % {"n": MAX_LIMIT}]})
+        rows, has_more = feed_page(after_seq=after, limit=int(raw_limit), signal_types=types, with_cases=False)
+        return Response(
+            {
+                "results": [
+                    {
+                        "id": row.id,
+                        "signal_type": row.signal_type,
+                        "value": row.value,
+                        "quality": row.quality,
+                        "status": native_status(row.status, row.review),
+                        "modified_at": row.modified_at.isoformat(),
+                    }
+                    for row in rows
+                ],
+                "next_cursor": encode_cursor(rows[-1].feed_seq if rows else after),
+                "has_more": has_more,
+            }
+        )
+
+
+class HashDetail(PlatformAPIView):
+    required_scope = "fetch"
+
+    @extend_schema(
+        operation_id="hash_detail", tags=["Hashes"], summary="One hash with its provenance", responses=s.HashDetail
+    )
+    def get(self, request, record_id: int):
+        found = hash_record_detail(record_id)
+        if found is None:
+            raise exceptions.NotFound()
+        record, cases, feedback = found
+        return Response(
+            {
+                "id": record.id,
+                "signal_type": record.signal_type,
+                "value": record.value,
+                "quality": record.quality,
+                "status": native_status(record.status, record.review),
+                "first_seen": record.created_at.isoformat(),
+                "modified_at": record.modified_at.isoformat(),
+                "cases": cases,
+                "feedback": feedback_summary(feedback),
+            }
+        )
+
+
+class FeedbackView(PlatformAPIView):
+    required_scope = "feedback"
+
+    @extend_schema(
+        tags=["Feedback"],
+        summary="Report your verdict on hashes; the latest per hash is your current one",
+        request=s.FeedbackRequest,
+        responses=s.FeedbackResponse,
+    )
+    def post(self, request):
+        data = s.FeedbackRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted = data.validated_data["feedback"]
+        records = hash_records_by_value([(f["signal_type"], f["value"]) for f in wanted])
+        items = [
+            FeedbackItem(records[(f["signal_type"], f["value"])], f["verdict"], f["tags"])
+            for f in wanted
+            if (f["signal_type"], f["value"]) in records
+        ]
+        feedback_submit(platform=request.user.organisation, items=items)
+        unknown = sorted({f["value"] for f in wanted if (f["signal_type"], f["value"]) not in records})
+        return Response({"accepted": len(items), "unknown": unknown})
