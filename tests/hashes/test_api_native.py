@@ -150,3 +150,14 @@ def test_the_api_is_described_by_an_openapi_schema_and_docs_served_by_us(live_se
     assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
     assert any("swagger-ui" in a for a in assets)
     assert all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+
+
+@pytest.mark.browser
+def test_the_api_docs_work_in_a_browser_under_our_content_security_policy(page, live_server):
+    requests_made, problems = [], []
+    page.on("request", lambda r: requests_made.append(r.url))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(live_server.url + "/api/docs/")
+    page.get_by_text("/api/stopncii/v1/FetchHashes").first.wait_for()
+    assert all(u.startswith(live_server.url) for u in requests_made), requests_made
+    assert problems == []
