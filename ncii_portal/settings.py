@@ -172,6 +172,9 @@ REVIEW_NOT_BLOCKED_PLATFORMS = int(os.environ.get("REVIEW_NOT_BLOCKED_PLATFORMS"
 # How often each server process brings its in-memory PDQ index up to date with the database.
 MATCH_INDEX_SYNC_SECONDS = float(os.environ.get("MATCH_INDEX_SYNC_SECONDS", "2"))
 
+# First pause before a failed webhook delivery is retried; it doubles with each attempt.
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "15"))
+
 # --- Passwords, PINs and sessions ------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,6 +1,7 @@
 import random
 
 from celery import shared_task
+from django.conf import settings
 
 from .models import WebhookDelivery
 from .services import webhook_attempt
@@ -21,5 +22,7 @@ def deliver_webhook(self, delivery_id: int) -> bool:
     if final or self.request.is_eager:
         # Without a broker (development) a retry would block the request that caused the event.
         return False
-    countdown = min(3600, 15 * 2**self.request.retries) * random.uniform(0.8, 1.2)
+    pause = min(3600, settings.WEBHOOK_RETRY_BASE_SECONDS * 2**self.request.retries)
+    # Jitter, so deliveries that failed together (a receiver's outage) do not retry in lockstep.
+    countdown = pause * random.uniform(0.8, 1.2)
     raise self.retry(countdown=countdown)

@@ -81,6 +81,30 @@ def start_server(tmp_path) -> Iterator:
         server.process.wait(timeout=10)
 
 
+@pytest.fixture
+def worker(test_database_url, tmp_path):
+    """A real Celery worker process on the test Redis and database; tasks sent in the test go to it."""
+    from ncii_portal.celery import app
+
+    env = production_env(
+        DATABASE_URL=test_database_url, REDIS_URL=os.environ["REDIS_URL"], WEBHOOK_RETRY_BASE_SECONDS="0.2"
+    )
+    log = open(tmp_path / "worker.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ncii_portal", "worker", "--pool", "solo",
+         "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    app.conf.task_always_eager = False
+    app.conf.broker_url = app.conf.result_backend = os.environ["REDIS_URL"]
+    try:
+        yield process
+    finally:
+        app.conf.task_always_eager = True
+        process.terminate()
+        process.wait(timeout=20)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     from playwright.sync_api import sync_playwright

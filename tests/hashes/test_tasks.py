@@ -1,8 +1,5 @@
 """The purge task, end to end: sent through a real Redis to a real Celery worker process."""
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -11,28 +8,7 @@ from django.utils import timezone
 from cases.services import case_create, case_withdraw
 from hashes.models import HashRecord
 from hashes.tasks import purge_withdrawn_hashes
-from ncii_portal.celery import app
-from tests.conftest import REPO, production_env
 from tests.factories import md5, pdq
-
-
-@pytest.fixture
-def worker(test_database_url, tmp_path):
-    env = production_env(DATABASE_URL=test_database_url, REDIS_URL=os.environ["REDIS_URL"])
-    log = open(tmp_path / "worker.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ncii_portal", "worker", "--pool", "solo",
-         "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    app.conf.task_always_eager = False
-    app.conf.broker_url = app.conf.result_backend = os.environ["REDIS_URL"]
-    try:
-        yield process
-    finally:
-        app.conf.task_always_eager = True
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.mark.django_db(transaction=True)
