@@ -188,3 +188,34 @@ def test_errors_speak_the_callers_language(live_server):
     })
     assert response.status_code == 401
     assert response.json()["error"]["message"] == "這條 API 金鑰無效，或者已經被撤銷。"
+
+
+def test_the_threatexchange_command_line_syncs_and_drops_withdrawn_hashes(live_server, key, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = str(Path(sys.executable).parent / "threatexchange")
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "TX_STOPNCII_KEYS": f"{key},{key},{live_server.url}/api/stopncii/v1"}
+
+    def tx(*args: str) -> str:
+        result = subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout + result.stderr
+
+    photos = [pdq(), pdq()]
+    video = md5()
+    case = case_create(hashes=[photos[0], video], language="en").case
+    case_create(hashes=[photos[1]], language="en")
+    tx("config", "collab", "edit", "stop_ncii", "--create", "NCII portal")
+    assert "Up to date" in tx("fetch")
+    assert tx("dataset").split() == ["pdq:", "2", "video_md5:", "1"]
+
+    case_withdraw(case=case)
+    second = tx("fetch")
+    # The second run resumes from its checkpoint (no "checkpoint time rewound" abort) and takes the
+    # two withdrawn records as updates. python-threatexchange 1.2.17 then keeps them in its dataset:
+    # its StopNCII adapter compares hashValue, not hashStatus, with Withdrawn (see docs/api.md).
+    assert "Up to date" in second and "rewound" not in second
+    assert tx("dataset").split() == ["pdq:", "2", "video_md5:", "1"]
