@@ -51,28 +51,33 @@ def feed_page(
     rows = [FeedRow(*values) for values in records.order_by("feed_seq").values_list(*FEED_COLUMNS)[: limit + 1]]
     has_more = len(rows) > limit
     rows = rows[:limit]
-    _attach_provenance(rows, with_cases=with_cases)
+    if rows:
+        # A page is a run of feed positions, so its cases and feedback are found by that range:
+        # two bounds instead of a thousand ids to send and plan.
+        in_page = {"hash_record__feed_seq__gt": after_seq, "hash_record__feed_seq__lte": rows[-1].feed_seq}
+        _attach_provenance(rows, with_cases=with_cases, where=in_page)
     return rows, has_more
 
 
-def _attach_provenance(rows: list[FeedRow], *, with_cases: bool) -> None:
+def _attach_provenance(rows: list[FeedRow], *, with_cases: bool, where: dict | None = None) -> None:
     from cases.models import CaseHash
     from partners.models import Feedback
 
     by_id = {row.id: row for row in rows}
     if not by_id:
         return
+    where = where or {"hash_record_id__in": list(by_id)}
     if with_cases:
-        links = CaseHash.objects.filter(hash_record_id__in=by_id).values_list(
-            "hash_record_id", "case__reference", "case__status"
-        )
+        links = CaseHash.objects.filter(**where).values_list("hash_record_id", "case__reference", "case__status")
         for record_id, reference, status in links:
-            by_id[record_id].cases.append((reference, status))
-    current = Feedback.objects.filter(hash_record_id__in=by_id, is_current=True).values_list(
+            if record_id in by_id:
+                by_id[record_id].cases.append((reference, status))
+    current = Feedback.objects.filter(is_current=True, **where).values_list(
         "hash_record_id", "organisation__slug", "verdict", "tags"
     )
     for record_id, platform, verdict, tags in current:
-        by_id[record_id].feedback.append((platform, verdict, tags))
+        if record_id in by_id:
+            by_id[record_id].feedback.append((platform, verdict, tags))
 
 
 def feedback_summary(rows: list[tuple[str, str, list[str]]]) -> dict[str, int]:
@@ -104,3 +109,63 @@ def hash_record_detail(record_id: int) -> tuple[HashRecord, int, list[tuple[str,
 
 def hash_records_in_review() -> QuerySet[HashRecord]:
     return HashRecord.objects.filter(review=HashRecord.Review.QUEUED).order_by("modified_at")
+
+
+@dataclass
+class LookupMatch:
+    record_id: int
+    signal_type: str
+    value: str
+    distance: int
+    status: str
+    feedback: dict[str, int]
+
+
+def hash_lookups(queries: list[tuple[str, str]], max_distance: int) -> list[list[LookupMatch]]:
+    """For each (signal type, value): the records that match, nearest first.
+
+    PDQ matches within `max_distance` come from this process's faiss index (hashes/match_index.py);
+    MD5 matches are exact. Records held out of the feed never match. Matched ids are read again
+    from the database, so a record purged since the index last synced is not reported.
+    """
+    from .match_index import pdq_index
+
+    found: list[list[tuple[int, int]]] = [[] for _ in queries]
+    pdq_positions = [i for i, (kind, _value) in enumerate(queries) if kind == "pdq"]
+    if pdq_positions:
+        results = pdq_index().search([queries[i][1] for i in pdq_positions], max_distance)
+        for position, matches in zip(pdq_positions, results):
+            found[position] = [(m.record_id, m.distance) for m in matches]
+    md5_values = [value for kind, value in queries if kind == "md5"]
+    if md5_values:
+        exact = dict(HashRecord.objects.filter(signal_type="md5", value__in=md5_values).values_list("value", "id"))
+        for i, (kind, value) in enumerate(queries):
+            if kind == "md5" and value in exact:
+                found[i] = [(exact[value], 0)]
+
+    ids = {record_id for matches in found for record_id, _distance in matches}
+    rows = {
+        row.id: row
+        for row in (
+            FeedRow(*values)
+            for values in HashRecord.objects.filter(id__in=ids)
+            .exclude(review=HashRecord.Review.HELD)
+            .values_list(*FEED_COLUMNS)
+        )
+    }
+    _attach_provenance(list(rows.values()), with_cases=False)
+    return [
+        [
+            LookupMatch(
+                record_id=record_id,
+                signal_type=rows[record_id].signal_type,
+                value=rows[record_id].value,
+                distance=distance,
+                status=rows[record_id].status,
+                feedback=feedback_summary(rows[record_id].feedback),
+            )
+            for record_id, distance in matches
+            if record_id in rows
+        ]
+        for matches in found
+    ]

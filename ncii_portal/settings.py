@@ -288,6 +288,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "HashStatusEnum": ["active", "withdrawn", "held"],
+        "MatchStatusEnum": ["active", "withdrawn"],
+    },
 }
 # Bodies larger than this are refused before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -304,6 +308,8 @@ LOGGING = {
     "loggers": {
         # The request logger prints the path and status of every 4xx; that is noise, not a fault.
         "django.request": {"level": "ERROR"},
+        # faiss reports at start-up which CPU build it tried; that is not news in a log.
+        "faiss.loader": {"level": "WARNING"},
     },
 }
 

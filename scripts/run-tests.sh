@@ -93,5 +93,15 @@ if redis_answers; then log "using Redis at REDIS_URL"; else start_redis; fi
 ensure_packages chromium:chromium
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
 
+# The video tests make clips with ffmpeg and compare with Meta's vpdq, which compiles against
+# FFmpeg's libraries (see requirements-video.txt).
+ensure_packages ffmpeg:ffmpeg
+if ! "$PY" -c 'import vpdq' 2>/dev/null; then
+  ensure_packages pkg-config:pkg-config g++:g++ libavcodec-dev: libavformat-dev: libavdevice-dev: \
+    libavfilter-dev: libswresample-dev: libswscale-dev: libavutil-dev:
+  log "building vpdq against FFmpeg (once)"
+fi
+"$PY" -m pip install --quiet -r requirements-video.txt
+
 log "running the test suite"
 "$PY" -m pytest "$@"

@@ -139,3 +139,12 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_match_index(monkeypatch):
+    """Each test gets a new process-wide PDQ index: rolled-back tests reuse feed positions."""
+    from hashes import match_index
+
+    monkeypatch.setattr(match_index, "_cache", None)
+    monkeypatch.setattr(match_index, "_cache_pid", None)

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from partners.services import FeedbackItem, feedback_submit
 
-from ..selectors import feed_page, feedback_summary, hash_record_detail, hash_records_by_value
+from ..selectors import feed_page, feedback_summary, hash_lookups, hash_record_detail, hash_records_by_value
 from ..signal_types import SIGNAL_TYPES
 from . import serializers as s
 from .base import PlatformAPIView, decode_cursor, encode_cursor, native_status
@@ -106,3 +106,52 @@ class FeedbackView(PlatformAPIView):
         feedback_submit(platform=request.user.organisation, items=items)
         unknown = sorted({f["value"] for f in wanted if (f["signal_type"], f["value"]) not in records})
         return Response({"accepted": len(items), "unknown": unknown})
+
+
+def _lookup_response(queries: list[dict], max_distance: int) -> Response:
+    results = hash_lookups([(q["signal_type"], q["value"]) for q in queries], max_distance)
+    return Response(
+        {
+            "results": [
+                {
+                    "signal_type": q["signal_type"],
+                    "value": q["value"],
+                    "matches": [match.__dict__ for match in matches],
+                }
+                for q, matches in zip(queries, results)
+            ]
+        }
+    )
+
+
+class LookupView(PlatformAPIView):
+    required_scope = "match"
+
+    @extend_schema(
+        operation_id="lookup",
+        tags=["Lookups"],
+        summary="Look one hash up: PDQ within a Hamming distance (default 31), MD5 exactly",
+        request=s.SingleLookupRequest,
+        responses=s.LookupResponse,
+    )
+    def post(self, request):
+        data = s.SingleLookupRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        query = {"signal_type": data.validated_data["signal_type"], "value": data.validated_data["value"]}
+        return _lookup_response([query], data.validated_data["max_distance"])
+
+
+class BatchLookupView(PlatformAPIView):
+    required_scope = "match"
+
+    @extend_schema(
+        operation_id="lookup_batch",
+        tags=["Lookups"],
+        summary="Look up to 100 hashes up at once",
+        request=s.LookupRequest,
+        responses=s.LookupResponse,
+    )
+    def post(self, request):
+        data = s.LookupRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _lookup_response(data.validated_data["hashes"], data.validated_data["max_distance"])

@@ -70,6 +70,9 @@ class LookupRequest(serializers.Serializer):
 class SingleLookupRequest(HashInput):
     max_distance = serializers.IntegerField(min_value=0, max_value=64, default=31)
 
+    def validate(self, attrs):
+        return {**super().validate(attrs), "max_distance": attrs["max_distance"]}
+
 
 class Match(serializers.Serializer):
     record_id = serializers.IntegerField()

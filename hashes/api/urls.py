@@ -12,4 +12,6 @@ native_urlpatterns = [
     path("hashes/", native.HashFeed.as_view(), name="api-hash-feed"),
     path("hashes/<int:record_id>/", native.HashDetail.as_view(), name="api-hash-detail"),
     path("feedback/", native.FeedbackView.as_view(), name="api-feedback"),
+    path("lookup/", native.LookupView.as_view(), name="api-lookup"),
+    path("lookups/", native.BatchLookupView.as_view(), name="api-lookups"),
 ]

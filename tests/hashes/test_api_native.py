@@ -161,3 +161,53 @@ def test_the_api_docs_work_in_a_browser_under_our_content_security_policy(page, 
     page.get_by_text("/api/stopncii/v1/FetchHashes").first.wait_for()
     assert all(u.startswith(live_server.url) for u in requests_made), requests_made
     assert problems == []
+
+
+def flip(value: str, bits: int) -> str:
+    number = int(value, 16)
+    for bit in range(bits):
+        number ^= 1 << (bit * 7)
+    return f"{number:064x}"
+
+
+def test_pdq_lookups_find_near_copies_within_the_distance_with_provenance(api, settings):
+    settings.MATCH_INDEX_SYNC_SECONDS = 0
+    h = pdq()
+    case_create(hashes=[h], language="en")
+    post(api, "feedback/", {"feedback": [{"signal_type": "pdq", "value": h["value"], "verdict": "Blocked"}]})
+    near, far = flip(h["value"], 31), flip(h["value"], 32)
+    single = post(api, "lookup/", {"signal_type": "pdq", "value": near.upper()}).json()["results"][0]
+    (match,) = single["matches"]
+    assert (match["value"], match["distance"], match["status"], match["feedback"]) == (
+        h["value"], 31, "active", {"Blocked": 1}
+    )
+    assert post(api, "lookup/", {"signal_type": "pdq", "value": far}).json()["results"][0]["matches"] == []
+    wider = post(api, "lookup/", {"signal_type": "pdq", "value": far, "max_distance": 40}).json()
+    assert wider["results"][0]["matches"][0]["distance"] == 32
+
+
+def test_batch_lookups_answer_each_hash_in_order_and_md5_exactly(api, settings):
+    settings.MATCH_INDEX_SYNC_SECONDS = 0
+    photo, video = pdq(), md5()
+    case_create(hashes=[photo, video], language="en")
+    queries = [
+        {"signal_type": "md5", "value": video["value"]},
+        {"signal_type": "pdq", "value": flip(photo["value"], 3)},
+        {"signal_type": "md5", "value": md5()["value"]},
+    ]
+    results = post(api, "lookups/", {"hashes": queries}).json()["results"]
+    assert [len(r["matches"]) for r in results] == [1, 1, 0]
+    assert results[1]["matches"][0]["distance"] == 3
+    too_many = post(api, "lookups/", {"hashes": queries * 34})
+    assert too_many.status_code == 400 and too_many.json()["error"]["fields"]["hashes"]
+
+
+def test_a_withdrawn_hash_still_matches_but_says_so_and_a_held_one_does_not(api, settings):
+    settings.MATCH_INDEX_SYNC_SECONDS = 0
+    withdrawn, held = pdq(), pdq()
+    case_withdraw(case=case_create(hashes=[withdrawn], language="en").case)
+    case_create(hashes=[held], language="en")
+    hash_record_review(record=HashRecord.objects.get(value=held["value"]), decision="held", reason="logo", actor=UserFactory())
+    results = post(api, "lookups/", {"hashes": [{"signal_type": "pdq", "value": v["value"]} for v in (withdrawn, held)]})
+    first, second = results.json()["results"]
+    assert first["matches"][0]["status"] == "withdrawn" and second["matches"] == []

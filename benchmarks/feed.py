@@ -1,0 +1,159 @@
+"""Full sync of the hash feed through FetchHashes over HTTP, against a raw read of the same rows.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ncii_bench .venv/bin/python benchmarks/feed.py
+
+Seeds the database up to --records hash records (manage.py seed_hashes) if it holds fewer, serves
+the portal with gunicorn (2 workers, production settings over plain HTTP), and prints one table:
+records per second for a full sync at --page-size, next to a raw psycopg read of the same columns
+in feed order (the ceiling), and the first page's latency next to the last page's.
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL"))}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SECRET_KEY="benchmark-only-" + "b" * 50,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_HTTPS="0",
+        DJANGO_LOG_LEVEL="WARNING",
+        API_RATE_FETCH="100000000/min",
+        DJANGO_STATIC_ROOT=str(REPO / "var" / "bench-static"),
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def prepare(env: dict[str, str], records: int) -> str:
+    manage(env, "migrate", "--verbosity", "0")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    code = (
+        "import django; django.setup();"
+        "from hashes.models import HashRecord; print(HashRecord.objects.count())"
+    )
+    have = int(subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**env, "DJANGO_SETTINGS_MODULE": "ncii_portal.settings"},
+                              capture_output=True, text=True, check=True).stdout)
+    if have < records:
+        print(f"seeding {records - have} records (a few minutes for a million)...", file=sys.stderr)
+        manage(env, "seed_hashes", "--count", str(records - have))
+    platform = (
+        "import django; django.setup();"
+        "from partners.models import Organisation;"
+        "Organisation.objects.get_or_create(slug='bench-platform', defaults={'kind': 'platform', 'name': 'Bench'})"
+    )
+    subprocess.run([sys.executable, "-c", platform], cwd=REPO, env={**env, "DJANGO_SETTINGS_MODULE": "ncii_portal.settings"}, check=True)
+    return manage(env, "create_api_key", "--organisation", "bench-platform", "--scopes", "fetch").strip().splitlines()[-1]
+
+
+def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "ncii_portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+def full_sync(session: requests.Session, url: str, page_size: int) -> tuple[int, float, list[str]]:
+    params = {"startTimestamp": 10, "pageSize": page_size}
+    tokens, total, started = [], 0, time.perf_counter()
+    while True:
+        page = session.get(url, params=params).json()
+        total += page["count"]
+        tokens.append(params.get("nextPageToken"))
+        if not page["hasMoreRecords"]:
+            return total, time.perf_counter() - started, tokens
+        params["nextPageToken"] = page["nextPageToken"]
+
+
+def page_latency(session: requests.Session, url: str, page_size: int, token: str | None, repeats: int = 15) -> float:
+    params = {"startTimestamp": 10, "pageSize": page_size, **({"nextPageToken": token} if token else {})}
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        session.get(url, params=params).raise_for_status()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def raw_read(database_url: str, page_size: int) -> tuple[int, float]:
+    started, total = time.perf_counter(), 0
+    with psycopg.connect(database_url) as conn, conn.cursor(name="feed") as cursor:
+        cursor.itersize = page_size
+        cursor.execute(
+            "SELECT id, signal_type, value, quality, status, review, modified_at, feed_seq "
+            "FROM hashes_hashrecord ORDER BY feed_seq"
+        )
+        for _row in cursor:
+            total += 1
+    return total, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--page-size", type=int, default=1000)
+    args = parser.parse_args()
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database the benchmark may fill.")
+    env = server_env(database_url)
+    key = prepare(env, args.records)
+    process, base = start_gunicorn(env)
+    try:
+        session = requests.Session()
+        session.headers["x-functions-key"] = key
+        url = base + "/api/stopncii/v1/FetchHashes"
+        session.get(url, params={"startTimestamp": 10, "pageSize": 10}).raise_for_status()  # warm up both workers
+        count, elapsed, tokens = full_sync(session, url, args.page_size)
+        first = page_latency(session, url, args.page_size, tokens[0])
+        last = page_latency(session, url, args.page_size, tokens[-1])
+        raw_count, raw_elapsed = raw_read(database_url, args.page_size)
+    finally:
+        process.terminate()
+        process.wait()
+
+    rate, raw_rate = count / elapsed, raw_count / raw_elapsed
+    print(f"\nFull feed sync, {count:,} records, pageSize {args.page_size} ({len(tokens)} pages)")
+    print(f"{'measure':<44}{'value':>16}{'vs baseline':>14}")
+    print(f"{'raw psycopg read, same columns (baseline)':<44}{raw_rate:>12,.0f} r/s{'1.00x':>14}")
+    print(f"{'FetchHashes over HTTP, gunicorn 2 workers':<44}{rate:>12,.0f} r/s{rate / raw_rate:>13.2f}x")
+    print(f"{'first page latency, median of 15 (baseline)':<44}{first * 1000:>13.1f} ms{'1.00x':>14}")
+    print(f"{'last page latency, median of 15':<44}{last * 1000:>13.1f} ms{last / first:>13.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""gunicorn's settings for the portal; gunicorn reads this file from the working directory."""
+
+
+def post_worker_init(worker):
+    # Each worker holds its own PDQ match index: build it now, in the background, so the first
+    # lookup does not wait for it (about 15 s for a million hashes).
+    import faiss
+
+    from hashes.match_index import pdq_index
+
+    # Lookups are many and small; faiss's own threads only contend with the worker's.
+    faiss.omp_set_num_threads(1)
+    pdq_index().warm_up()
