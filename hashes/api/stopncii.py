@@ -4,9 +4,11 @@ The shapes follow that client's dataclasses: integers where it expects integers,
 exactly (it rejects floats and unknown or lower-case values), `tags` always a list.
 """
 
+import json
 from datetime import datetime, timezone as dt_timezone
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -15,9 +17,10 @@ from rest_framework.response import Response
 from partners.models import Feedback
 from partners.services import FeedbackItem, feedback_submit, hash_submissions_create
 
-from ..selectors import feed_first_seq_since, feed_page, hash_records_by_value
+from ..selectors import feed_first_seq_since, hash_records_by_value
 from ..signal_types import BY_STOPNCII_NAME, NormalisedHash, normalise_value, signal_type_for_value
 from .base import HELD_STATUS, STOPNCII_STATUS, PlatformAPIView, decode_cursor, encode_cursor
+from .stopncii_feed import render_page
 
 MAX_PAGE_SIZE = 1000
 MAX_BATCH = 1000
@@ -84,22 +87,20 @@ class FetchHashes(PlatformAPIView):
             after = decode_cursor(token)
         else:
             first = feed_first_seq_since(datetime.fromtimestamp(start, tz=dt_timezone.utc))
-            after = first - 1 if first is not None else None
-        if after is None:
-            rows, has_more, after = [], False, _feed_end()
-        else:
-            rows, has_more = feed_page(after_seq=after, limit=page_size)
-        records = [_record(row) for row in rows]
-        return Response(
+            after = first - 1 if first is not None else _feed_end()
+        page = render_page(after_seq=after, limit=page_size)
+        head = json.dumps(
             {
-                "count": len(records),
-                "nextPageToken": encode_cursor(rows[-1].feed_seq if rows else after),
+                "count": len(page.records),
+                "nextPageToken": encode_cursor(page.last_seq if page.records else after),
                 # Never below what the client sent, so its checkpoint only moves forward.
-                "nextSetTimestamp": max(start, records[-1]["lastModtimestamp"]) if records else start,
-                "hasMoreRecords": has_more,
-                "hashRecords": records,
+                "nextSetTimestamp": max(start, page.last_timestamp) if page.records else start,
+                "hasMoreRecords": page.has_more,
             }
         )
+        # The records arrive as JSON text (see stopncii_feed.py); only the frame is built here.
+        body = head[:-1] + ', "hashRecords": [' + ",".join(page.records) + "]}"
+        return HttpResponse(body, content_type="application/json")
 
 
 def _feed_end() -> int:
