@@ -1,7 +1,11 @@
 """gunicorn's settings for the portal; gunicorn reads this file from the working directory."""
 
+import os
+
 
 def post_worker_init(worker):
+    if os.environ.get("MATCH_INDEX_WARM_UP", "1") == "0":
+        return
     # Each worker holds its own PDQ match index: build it now, in the background, so the first
     # lookup does not wait for it (about 15 s for a million hashes).
     import faiss
