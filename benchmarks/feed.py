@@ -9,84 +9,12 @@ in feed order (the ceiling), and the first page's latency next to the last page'
 """
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import psycopg
 import requests
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL"))}
-    env.update(
-        DATABASE_URL=database_url,
-        DJANGO_SECRET_KEY="benchmark-only-" + "b" * 50,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_HTTPS="0",
-        DJANGO_LOG_LEVEL="WARNING",
-        API_RATE_FETCH="100000000/min",
-        # Measure the feed alone: not the PDQ index each worker would otherwise build at start.
-        MATCH_INDEX_WARM_UP="0",
-        DJANGO_STATIC_ROOT=str(REPO / "var" / "bench-static"),
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, check=True
-    )
-    return result.stdout
-
-
-def prepare(env: dict[str, str], records: int) -> str:
-    manage(env, "migrate", "--verbosity", "0")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    code = (
-        "import django; django.setup();"
-        "from hashes.models import HashRecord; print(HashRecord.objects.count())"
-    )
-    have = int(subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**env, "DJANGO_SETTINGS_MODULE": "ncii_portal.settings"},
-                              capture_output=True, text=True, check=True).stdout)
-    if have < records:
-        print(f"seeding {records - have} records (a few minutes for a million)...", file=sys.stderr)
-        manage(env, "seed_hashes", "--count", str(records - have))
-    platform = (
-        "import django; django.setup();"
-        "from partners.models import Organisation;"
-        "Organisation.objects.get_or_create(slug='bench-platform', defaults={'kind': 'platform', 'name': 'Bench'})"
-    )
-    subprocess.run([sys.executable, "-c", platform], cwd=REPO, env={**env, "DJANGO_SETTINGS_MODULE": "ncii_portal.settings"}, check=True)
-    return manage(env, "create_api_key", "--organisation", "bench-platform", "--scopes", "fetch").strip().splitlines()[-1]
-
-
-def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "ncii_portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not start")
+from portal import database_url, prepare, server_env, start_gunicorn
 
 
 def full_sync(session: requests.Session, url: str, page_size: int) -> tuple[int, float, list[str]]:
@@ -129,11 +57,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--page-size", type=int, default=1000)
     args = parser.parse_args()
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL database the benchmark may fill.")
-    env = server_env(database_url)
-    key = prepare(env, args.records)
+    url_of_database = database_url()
+    # Measure the feed alone: not the PDQ index each worker would otherwise build at start.
+    env = server_env(url_of_database, MATCH_INDEX_WARM_UP="0")
+    key = prepare(env, args.records, "fetch")
     process, base = start_gunicorn(env)
     try:
         session = requests.Session()
@@ -143,7 +70,7 @@ def main() -> None:
         count, elapsed, tokens = full_sync(session, url, args.page_size)
         first = page_latency(session, url, args.page_size, tokens[0])
         last = page_latency(session, url, args.page_size, tokens[-1])
-        raw_count, raw_elapsed = raw_read(database_url, args.page_size)
+        raw_count, raw_elapsed = raw_read(url_of_database, args.page_size)
     finally:
         process.terminate()
         process.wait()

@@ -10,7 +10,10 @@ right one: the "mismatches" column counts queries on which a contender answers d
 Ratios are the baseline's median over the contender's (above 1: the contender is faster).
 
 faiss runs on one thread, as in a server process answering one request per thread.
-No database or server is involved; `measure_http` is where the lookups over HTTP will go.
+No database or server is involved, except with --http: then the portal is served by gunicorn on
+the PostgreSQL database at DATABASE_URL and the same kind of lookups go over HTTP:
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ncii_bench .venv/bin/python benchmarks/match.py --http
 """
 
 import argparse
@@ -200,14 +203,93 @@ def table(title: str, rows: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def measure_http(base_url: str, api_key: str, queries: list[str]) -> dict:
-    """HTTP lookups against a running portal: single-hash p50/p95 and batch-of-100 per hash.
+def measure_http(args) -> str:
+    """Lookups over HTTP against the portal (gunicorn, 2 workers) on the database at DATABASE_URL.
 
-    TO BE WIRED by the API's author once the lookup endpoint exists: POST the queries (singly,
-    then in batches of 100) with the key, check each answer against the in-process index's, and
-    return the same figures as `measure` (p95 goal: under 10 ms).
+    The database is filled to --size records (manage.py seed_hashes) if it holds fewer. Queries
+    are made from its PDQ hashes as above; every answer is checked against IndexBinaryFlat on the
+    same hashes, and the in-process median of our index on the same data is the baseline.
     """
-    raise NotImplementedError("the HTTP lookup endpoint is not wired into this benchmark yet")
+    import threading
+
+    import psycopg
+    import requests
+    from portal import database_url, prepare, server_env, start_gunicorn
+
+    url = database_url()
+    env = server_env(url)
+    key = prepare(env, args.size, "match")
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT id, value FROM hashes_hashrecord WHERE signal_type = 'pdq' AND review <> 'held'"
+        ).fetchall()
+    ids = np.array([record_id for record_id, _value in rows])
+    codes = pdq_codes([value for _id, value in rows])
+    rng = np.random.default_rng(7)
+    queries = queries_for(rng, codes, max(args.queries, args.batches * BATCH))
+    expected = [{(int(ids[p]), d) for p, d in found} for found in Flat(None, codes).search(queries)]
+    ours = Ours(None, codes)
+    in_process = []
+    for q in queries[: args.queries]:
+        t = time.perf_counter()
+        ours.search([q])
+        in_process.append(time.perf_counter() - t)
+    del ours
+    release_memory()
+
+    process, base = start_gunicorn(env)
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key}"
+
+        def lookup(path, body):
+            response = session.post(f"{base}/api/v1/{path}", json=body)
+            response.raise_for_status()
+            return [{(m["record_id"], m["distance"]) for m in r["matches"]} for r in response.json()["results"]]
+
+        # Each worker builds its index as it starts; a lookup waits for it. One request per worker
+        # at once, so both are ready before anything is timed.
+        warm = [threading.Thread(target=lookup, args=("lookup/", {"signal_type": "pdq", "value": queries[0]}))
+                for _ in range(2)]
+        for thread in warm:
+            thread.start()
+        for thread in warm:
+            thread.join()
+        for q in queries[:50]:
+            lookup("lookup/", {"signal_type": "pdq", "value": q})
+
+        singles, mismatches = [], 0
+        for q, want in zip(queries[: args.queries], expected):
+            t = time.perf_counter()
+            got = lookup("lookup/", {"signal_type": "pdq", "value": q})[0]
+            singles.append(time.perf_counter() - t)
+            mismatches += got != want
+        per_hash = []
+        for b in range(args.batches):
+            chunk = slice(b * BATCH, (b + 1) * BATCH)
+            t = time.perf_counter()
+            got = lookup("lookups/", {"hashes": [{"signal_type": "pdq", "value": q} for q in queries[chunk]]})
+            per_hash.append((time.perf_counter() - t) / BATCH)
+            mismatches += sum(g != w for g, w in zip(got, expected[chunk]))
+    finally:
+        process.terminate()
+        process.wait()
+
+    base_ms = statistics.median(in_process) * 1e3
+    median_ms = statistics.median(singles) * 1e3
+    return "\n".join([
+        f"### over HTTP: {len(codes):,} PDQ hashes in PostgreSQL, gunicorn 2 workers",
+        "",
+        "| lookup | median ms | p95 ms | × vs in-process median | queries | mismatches vs IndexBinaryFlat |",
+        "|---|--:|--:|--:|--:|--:|",
+        f"| in-process, our index (baseline) | {base_ms:.3f} | {np.percentile(in_process, 95) * 1e3:.3f} "
+        f"| 1.00 | {len(in_process)} | n/a |",
+        f"| POST /api/v1/lookup/, one hash | {median_ms:.3f} | {np.percentile(singles, 95) * 1e3:.3f} "
+        f"| {median_ms / base_ms:.3g} | {len(singles)} | {mismatches} |",
+        f"| POST /api/v1/lookups/, 100 hashes, per hash | {statistics.median(per_hash) * 1e3:.3f} | "
+        f"{np.percentile(per_hash, 95) * 1e3:.3f} | {statistics.median(per_hash) * 1e3 / base_ms:.3g} "
+        f"| {len(per_hash) * BATCH} | (counted above) |",
+    ])
 
 
 def main() -> None:
@@ -217,9 +299,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1_000, help="single lookups timed per fast index")
     parser.add_argument("--slow-queries", type=int, default=30, help="single lookups timed on PDQIndex2")
     parser.add_argument("--batches", type=int, default=10)
-    parser.add_argument("--http", metavar="BASE_URL", help="also measure lookups over HTTP (not wired yet)")
-    parser.add_argument("--api-key")
+    parser.add_argument("--http", action="store_true",
+                        help="only measure lookups over HTTP, on the PostgreSQL database at DATABASE_URL")
     args = parser.parse_args()
+    if args.http:
+        faiss.omp_set_num_threads(1)
+        print(measure_http(args))
+        return
     faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(20261125)
 
@@ -242,8 +328,6 @@ def main() -> None:
         print(table(f"{title}: {len(codes):,} hashes", rows))
         print(f"\n{found} of {args.queries} timed queries have a match within {RADIUS}; "
               f"{sum(map(len, expected[: args.queries])):,} matches in all.\n")
-        if args.http:
-            print(measure_http(args.http, args.api_key, queries))
 
 
 if __name__ == "__main__":
