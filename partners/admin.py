@@ -3,7 +3,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _, ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from .models import ApiKey, AuditEvent, Feedback, Membership, Organisation
+from .models import (
+    ApiKey,
+    AuditEvent,
+    Feedback,
+    HashSubmission,
+    Membership,
+    Organisation,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from .services import api_key_revoke
 
 
@@ -77,6 +86,44 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(HashSubmission)
+class HashSubmissionAdmin(admin.ModelAdmin):
+    list_display = ["hash_record", "organisation", "created_at"]
+    list_filter = ["organisation"]
+    readonly_fields = ["organisation", "hash_record", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "url", "events", "is_active", "created_at"]
+    list_filter = ["organisation", "is_active"]
+    # The signing secret is shown once, when the webhook is made; never again.
+    exclude = ["secret"]
+    readonly_fields = ["organisation", "url", "events", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event", "endpoint", "status", "attempts", "last_status_code", "delivered_at"]
+    list_filter = ["status", "event", "endpoint__organisation"]
+    readonly_fields = [
+        "endpoint", "event_id", "event", "payload", "status", "attempts", "last_status_code", "last_error",
+        "created_at", "delivered_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

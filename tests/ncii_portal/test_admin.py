@@ -18,6 +18,19 @@ def superuser_client(client):
 
 @pytest.mark.django_db
 def test_every_model_has_an_admin_list_and_detail_that_open(superuser_client):
+    from hashes.signal_types import NormalisedHash
+    from partners.models import Organisation
+    from partners.services import FeedbackItem, feedback_submit, hash_submissions_create, webhook_endpoint_create
+
+    platform = Organisation.objects.get(slug="demo-platform")
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.get(username="root")
+    webhook_endpoint_create(platform=platform, url="http://127.0.0.1:9/hooks", events=["hash.added"], actor=staff)
+    (record,) = hash_submissions_create(
+        platform=platform, hashes=[NormalisedHash("md5", "ab" * 16, None)], verdicts=[("Blocked", ())]
+    )
+    feedback_submit(platform=platform, items=[FeedbackItem(record, "NotBlocked", ("checked",))])
     for model, model_admin in admin.site._registry.items():
         meta = model._meta
         url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
