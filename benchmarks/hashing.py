@@ -18,7 +18,6 @@ Medians of several runs after a warm-up. Nothing is asserted: goals are printed 
 import argparse
 import hashlib
 import http.server
-import json
 import os
 import statistics
 import sys

@@ -49,7 +49,7 @@ class BoundedJSONParser(JSONParser):
         try:
             return json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise exceptions.ParseError(_("The request body is not valid JSON."), code="invalid_json")
+            raise exceptions.ParseError(_("The request body is not valid JSON."), code="invalid_json") from None
 
 
 # Codes that say nothing more than "invalid"; the field details carry the rest.

@@ -44,4 +44,4 @@ def decode_cursor(token: str) -> int:
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise exceptions.ValidationError(
             {"cursor": [_("This page token is not one we issued.")]}, code="invalid_cursor"
-        )
+        ) from None

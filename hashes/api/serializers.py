@@ -16,7 +16,7 @@ class HashInput(serializers.Serializer):
             # PDQ quality is not asked of platforms here: they name a hash, they do not submit one.
             h = normalise_hash(signal_type=attrs["signal_type"], value=attrs["value"], quality=100)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError({"value": exc.messages}, code=exc.error_list[0].code)
+            raise serializers.ValidationError({"value": exc.messages}, code=exc.error_list[0].code) from None
         return {"signal_type": h.signal_type, "value": h.value}
 
 

@@ -180,7 +180,7 @@ def _normalised(kind, value, where: str) -> str:
     try:
         return normalise_value(kind, value)
     except DjangoValidationError as exc:
-        raise exceptions.ValidationError({where: exc.messages})
+        raise exceptions.ValidationError({where: exc.messages}) from None
 
 
 class SubmitHashes(PlatformAPIView):

@@ -40,7 +40,6 @@ def test_a_platform_syncing_during_concurrent_changes_ends_with_exactly_the_serv
     key = api_key_issue(organisation=PlatformFactory(), scopes=["fetch"], source="command").secret
     api = StopNCIIAPI(key, key, base_url_override=live_server.url + "/api/stopncii/v1")
     pool = [pdq() for _ in range(40)] + [md5() for _ in range(20)]  # shared between cases on purpose
-    stop = threading.Event()
     errors: list[BaseException] = []
 
     def writer(seed: int) -> None:

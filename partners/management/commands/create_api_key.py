@@ -22,13 +22,13 @@ class Command(BaseCommand):
         try:
             platform = Organisation.objects.get(slug=organisation)
         except Organisation.DoesNotExist:
-            raise CommandError(f"No organisation with slug {organisation!r}.")
+            raise CommandError(f"No organisation with slug {organisation!r}.") from None
         try:
             issued = api_key_issue(
                 organisation=platform, scopes=scopes.split(","), name=name, source="command"
             )
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages))
+            raise CommandError(" ".join(exc.messages)) from None
         self.stderr.write(
             f"Issued key {issued.api_key.prefix} to {platform.slug} with scopes "
             f"{','.join(issued.api_key.scopes)}. Store it now: it will not be shown again."
