@@ -35,6 +35,20 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # The version of each declaration's text the person agreed to (cases/declarations.py), never
+    # free text. Empty for cases opened by staff tools, which declare nothing.
+    declarations = models.JSONField(_("declarations"), default=dict, blank=True)
+    # Wrong PINs since the last right one; at CASE_PIN_MAX_FAILURES the case is locked until
+    # locked_until. Counted under a row lock, so parallel guesses cannot slip past the limit.
+    pin_failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    # A keyed hash of the idempotency key the page sent: a retry or a double tap finds this case
+    # instead of opening a second one. The key itself is never stored.
+    idempotency_key_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The PIN, masked with a pad derived from the idempotency key, so that a retry (which brings
+    # the key again) can be answered with the same PIN. Without the key it says nothing; it is
+    # cleared once the retry window has passed (see services.case_create).
+    pin_replay = models.CharField(max_length=16, blank=True, default="")
     hash_records = models.ManyToManyField(
         "hashes.HashRecord", through="CaseHash", related_name="cases", verbose_name=_("hashes")
     )
@@ -49,6 +63,7 @@ class Case(models.Model):
                 | Q(status="active", withdrawn_at__isnull=True),
                 name="case_withdrawn_at_matches_status",
             ),
+            models.CheckConstraint(condition=Q(pin_failures__gte=0), name="case_pin_failures_not_negative"),
         ]
 
     def __str__(self) -> str:

@@ -158,3 +158,19 @@ def hash_records_purge_withdrawn(*, withdrawn_before: datetime, batch_size: int 
                 return purged
             HashRecord.objects.filter(id__in=ids).delete()
             purged += len(ids)
+
+
+def hash_record_flag(*, record: HashRecord, reason: str, actor) -> HashRecord:
+    """A staff member puts a hash in the review queue, saying why."""
+    from partners.services import audit_record
+
+    if not reason.strip():
+        raise ValueError("flagging a hash needs a reason")
+    with transaction.atomic():
+        locked = HashRecord.objects.select_for_update().get(pk=record.pk)
+        if locked.review != Review.QUEUED:
+            # Queuing changes nothing platforms see (the hash stays as it is until a decision).
+            locked.review = Review.QUEUED
+            locked.save(update_fields=["review"])
+        audit_record(actor=actor, action="hash.review.flag", target=locked, details={"reason": reason.strip()})
+    return locked

@@ -56,7 +56,9 @@ HTTPS = env_flag("DJANGO_HTTPS", default=not DEBUG)
 INSTALLED_APPS = [
     # modeltranslation must come before the admin so that its admin classes are patched in.
     "modeltranslation",
-    "django.contrib.admin",
+    # The admin with partner staff's site as its default: two-factor login and per-organisation
+    # scoping (partners/admin_site.py).
+    "partners.admin_apps.PartnerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +69,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "hashes",
     "cases",
     "partners",
@@ -82,9 +88,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user as verified once a second factor has been given in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ncii_portal.urls"
@@ -166,6 +176,18 @@ HASH_WITHDRAWN_RETENTION_DAYS = int(os.environ.get("HASH_WITHDRAWN_RETENTION_DAY
 # Most hashes one case may hold (a person may add files later, up to this).
 CASE_MAX_HASHES = int(os.environ.get("CASE_MAX_HASHES", "200"))
 
+# The victim pages and case API (cases/, docs/victim-portal.md). Files (hashes) one request may
+# send, stated on the page; a case may grow to CASE_MAX_HASHES over several requests.
+CASE_MAX_HASHES_PER_REQUEST = int(os.environ.get("CASE_MAX_HASHES_PER_REQUEST", "50"))
+# Wrong PINs in a row before a case is locked, and for how long: 5 tries per 15 minutes make an
+# 8-digit PIN a matter of centuries to guess, on top of the case number's 59 bits.
+CASE_PIN_MAX_FAILURES = int(os.environ.get("CASE_PIN_MAX_FAILURES", "5"))
+CASE_PIN_LOCKOUT_MINUTES = int(os.environ.get("CASE_PIN_LOCKOUT_MINUTES", "15"))
+# How long a retried "open a case" request (same idempotency key) gets the same case and PIN back.
+CASE_IDEMPOTENCY_WINDOW_HOURS = int(os.environ.get("CASE_IDEMPOTENCY_WINDOW_HOURS", "24"))
+# Where "Leave quickly" goes: an everyday page that says nothing about this service.
+QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.google.com/search?q=weather")
+
 # A hash that this many platforms found and did not block goes to NGO staff for review.
 REVIEW_NOT_BLOCKED_PLATFORMS = int(os.environ.get("REVIEW_NOT_BLOCKED_PLATFORMS", "2"))
 
@@ -184,6 +206,36 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- Staff sign-in (docs/ngo-workspace.md) ---------------------------------------------------------
+# django-axes counts failed logins first, then Django checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock a username from one address after repeated failures; another address, or another name
+# from the same address, is not affected, so nobody can lock a colleague out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("STAFF_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_RESET_ON_SUCCESS = True
+# Counters live in the cache and expire: no table of who tried to log in from where.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "admin/partners/locked_out.html"
+if not REDIS_URL:
+    # Without Redis the cache is per process; that is right for one development server, which
+    # is the only place a deployment runs without Redis (docs/deployment.md).
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+# A staff session ends after this long without a request, and at the latest after
+# SESSION_COOKIE_AGE or when the browser closes (partners/admin_site.py).
+STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("STAFF_SESSION_IDLE_SECONDS", str(30 * 60)))
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "NCII portal")
+# Backup codes handed out at enrolment (django-otp's static device).
+STAFF_BACKUP_CODES = 10
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -272,6 +324,10 @@ REST_FRAMEWORK = {
         "match": os.environ.get("API_RATE_MATCH", "12000/min"),
         "feedback": os.environ.get("API_RATE_FEEDBACK", "600/min"),
         "submit": os.environ.get("API_RATE_SUBMIT", "120/min"),
+        # Per client (a keyed hash of its address, kept only in the cache) on the case API: the
+        # outer guard against guessing, around the per-case PIN lockout.
+        "case_create": os.environ.get("CASE_RATE_CREATE", "30/hour"),
+        "case_access": os.environ.get("CASE_RATE_ACCESS", "60/hour"),
     },
 }
 API_MAX_BODY_BYTES = 1024 * 1024
@@ -310,6 +366,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # faiss reports at start-up which CPU build it tried; that is not news in a log.
         "faiss.loader": {"level": "WARNING"},
+        # django-axes names the username and address in its warnings; we keep neither in logs.
+        "axes": {"level": "CRITICAL"},
     },
 }
 

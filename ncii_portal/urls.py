@@ -10,7 +10,9 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cases import views as case_views
+from cases.urls import case_api_urlpatterns
 from hashes.api.urls import native_urlpatterns, stopncii_urlpatterns
+from partners import views_public as partner_views
 
 admin.site.site_header = _("NCII portal: partner workspace")
 admin.site.site_title = _("NCII portal")
@@ -30,6 +32,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/stopncii/v1/", include(stopncii_urlpatterns)),
+    path("api/v1/cases/", include(case_api_urlpatterns)),
     path("api/v1/", include(native_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI from our own static files, its start-up script as a file (no inline script);
@@ -43,6 +46,10 @@ urlpatterns = [
 # language it was copied in, and "/" sends a first visit to the language its browser asks for.
 urlpatterns += i18n_patterns(
     path("", case_views.home, name="home"),
+    path("start/", case_views.start, name="case-start"),
+    path("check/", case_views.check, name="case-check"),
+    path("partners/", partner_views.directory, name="partner-directory"),
+    path("help/", partner_views.help_page, name="help"),
     # Scripts get their translations from here (a script tag, never inline), in the URL's language.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 )

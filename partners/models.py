@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hashes.models import HashRecord
+
 
 class Organisation(models.Model):
     """An NGO that helps victims, or a platform that consumes the hash feed."""
@@ -18,6 +20,13 @@ class Organisation(models.Model):
     description = models.TextField(_("description"), blank=True)
     help_text = models.TextField(_("how we can help"), blank=True)
     website = models.URLField(_("website"), blank=True)
+    # For the public partner directory (translated, like name and description).
+    services = models.TextField(_("services"), blank=True)
+    helpline = models.CharField(_("helpline"), max_length=100, blank=True)
+    hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    # Shown in the public directory; a platform never is.
+    is_listed = models.BooleanField(_("listed in the public directory"), default=True)
     # The NGO that runs this deployment; its staff look after cases made without an NGO's help.
     is_operator = models.BooleanField(_("runs this portal"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
@@ -273,3 +282,58 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.event_id} → {self.endpoint}"
+
+
+class CaseNote(models.Model):
+    """A staff member's internal note on a case. Never shown to the victim or to platforms."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="notes", verbose_name=_("case"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    text = models.TextField(_("note"), max_length=4000)
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M}"
+
+
+class HelpEntry(models.Model):
+    """A question and answer on the public help page, translated per language."""
+
+    # Empty: general help from the portal's operator; otherwise an NGO's own entry.
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="help_entries",
+        verbose_name=_("organisation"),
+    )
+    question = models.CharField(_("question"), max_length=300)
+    answer = models.TextField(_("answer"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_published = models.BooleanField(_("published"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("help entry")
+        verbose_name_plural = _("help entries")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class ReviewItem(HashRecord):
+    """The review queue: hash records seen through the eyes of the staff who decide on them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("hash to review")
+        verbose_name_plural = _("review queue")

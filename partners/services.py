@@ -24,6 +24,7 @@ from .models import (
     AuditEvent,
     Feedback,
     HashSubmission,
+    Membership,
     Organisation,
     WebhookDelivery,
     WebhookEndpoint,
@@ -354,3 +355,163 @@ def webhook_endpoint_create(*, platform: Organisation, url: str, events: list[st
         )
         audit_record(actor=actor, action="webhook.create", organisation=platform, target=endpoint, details={"url": url})
     return endpoint, secret
+
+
+# --- The partner workspace: staff, sessions, two-factor, notes, assisted cases ---------------
+
+
+def _actor_organisation(actor) -> Organisation | None:
+    from .selectors import staff_membership
+
+    membership = staff_membership(actor)
+    return membership.organisation if membership else None
+
+
+def staff_member_add(*, organisation: Organisation, username: str, password: str, role: str, actor) -> Membership:
+    """Create a staff account in an NGO. The new member enrols a second factor at first login."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    if organisation.kind != Organisation.Kind.NGO:
+        raise ValidationError(_("Staff belong to an NGO partner."), code="not_an_ngo")
+    if role not in Membership.Role.values:
+        raise ValidationError(_("Choose a role."), code="invalid_role")
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(_("That username is taken."), code="username_taken")
+    user = User(username=username, is_staff=True)
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        membership = Membership.objects.create(user=user, organisation=organisation, role=role)
+        audit_record(
+            actor=actor, action="staff.add", organisation=organisation, target=membership,
+            details={"username": username, "role": role},
+        )
+    return membership
+
+
+def staff_member_set_role(*, membership: Membership, role: str, actor) -> Membership:
+    if role not in Membership.Role.values:
+        raise ValidationError(_("Choose a role."), code="invalid_role")
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.role != role:
+            locked.role = role
+            locked.save(update_fields=["role"])
+            audit_record(
+                actor=actor, action="staff.role", organisation=locked.organisation, target=locked,
+                details={"username": locked.user.get_username(), "role": role},
+            )
+    return locked
+
+
+def staff_member_remove(*, membership: Membership, actor) -> None:
+    """Take a staff member out of their NGO: the account is switched off and signed out everywhere."""
+    if membership.user_id == actor.pk:
+        raise ValidationError(_("You cannot remove yourself."), code="self_removal")
+    with transaction.atomic():
+        user = membership.user
+        organisation = membership.organisation
+        user.is_active = False
+        user.is_staff = False
+        user.save(update_fields=["is_active", "is_staff"])
+        audit_record(
+            actor=actor, action="staff.remove", organisation=organisation, target=membership,
+            details={"username": user.get_username()},
+        )
+        membership.delete()
+        _end_sessions(user)
+
+
+def _end_sessions(user) -> int:
+    # Sessions are signed blobs keyed by id; the only way to find one user's is to read them.
+    # Staff sessions are few and short, so this stays cheap.
+    from django.contrib.sessions.models import Session
+
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            ended.append(session.pk)
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def staff_sessions_end(*, user, actor) -> int:
+    """Sign a staff member out on every device ("log out everywhere"); return how many sessions ended."""
+    with transaction.atomic():
+        count = _end_sessions(user)
+        audit_record(
+            actor=actor, action="staff.logout_everywhere", organisation=_actor_organisation(user),
+            target=user, details={"sessions": count},
+        )
+    return count
+
+
+def staff_two_factor_confirm(*, user, device, token: str) -> list[str] | None:
+    """Confirm a new authenticator with its first code; return fresh backup codes, or None if wrong."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    if not device.verify_token(token):
+        return None
+    with transaction.atomic():
+        # One authenticator and one set of backup codes per person: enrolling again replaces both.
+        type(device).objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save()
+        StaticDevice.objects.filter(user=user).delete()
+        backup = StaticDevice.objects.create(user=user, name=str(_("Backup codes")), confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(settings.STAFF_BACKUP_CODES)]
+        StaticToken.objects.bulk_create([StaticToken(device=backup, token=code) for code in codes])
+        audit_record(actor=user, action="staff.2fa.enrol", organisation=_actor_organisation(user), target=user)
+    return codes
+
+
+def staff_two_factor_reset(*, user, actor) -> None:
+    """Remove a staff member's second factor (a lost phone); they enrol again at their next login."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        _end_sessions(user)
+        audit_record(
+            actor=actor, action="staff.2fa.reset", organisation=_actor_organisation(user), target=user,
+            details={"username": user.get_username()},
+        )
+
+
+def case_note_create(*, case, text: str, actor):
+    """Add an internal note to a case."""
+    from .models import CaseNote
+
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write a note first."), code="empty_note")
+    with transaction.atomic():
+        note = CaseNote.objects.create(case=case, author=actor, text=text)
+        audit_record(actor=actor, action="case.note", organisation=case.organisation, case=case, target=note)
+    return note
+
+
+def case_viewed(*, case, actor, action: str = "case.view") -> AuditEvent:
+    """Record that a staff member looked at a case (call it in the transaction of the response)."""
+    return audit_record(actor=actor, action=action, organisation=case.organisation, case=case)
+
+
+def assisted_case_create(*, hashes: list[dict], language: str, actor):
+    """Open a case for a victim helped by a caseworker; it belongs to the caseworker's NGO."""
+    from cases.services import case_create
+
+    organisation = _actor_organisation(actor)
+    if organisation is None:
+        raise ValidationError(_("Only staff of an NGO partner can open a case for someone."), code="no_organisation")
+    with transaction.atomic():
+        new = case_create(hashes=hashes, language=language, organisation=organisation)
+        audit_record(
+            actor=actor, action="case.create.assisted", organisation=organisation, case=new.case,
+            details={"hashes": len(hashes)},
+        )
+    return new

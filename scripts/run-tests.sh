@@ -103,5 +103,11 @@ if ! "$PY" -c 'import vpdq' 2>/dev/null; then
 fi
 "$PY" -m pip install --quiet -r requirements-video.txt
 
+# axe-core for the accessibility checks of the victim pages, pinned in tests/js/package-lock.json.
+if [[ ! -f tests/js/node_modules/axe-core/axe.min.js ]]; then
+  ensure_packages npm:npm
+  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 log "running the test suite"
 "$PY" -m pytest "$@"

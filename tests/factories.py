@@ -44,3 +44,30 @@ class PlatformFactory(NgoFactory):
     kind = Organisation.Kind.PLATFORM
     slug = factory.Sequence(lambda n: f"platform-{n}")
     name = factory.Sequence(lambda n: f"Platform {n}")
+
+
+def staff_member(organisation, role: str = "caseworker", username: str | None = None, password: str | None = None):
+    """A staff account in an NGO, with a confirmed authenticator (its TOTPDevice is user.totp)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from partners.models import Membership
+
+    user = UserFactory(username=username) if username else UserFactory()
+    if password:
+        user.set_password(password)
+        user.save()
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    user.totp = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    return user
+
+
+def login_verified(client, user) -> None:
+    """Sign a test client in as if the password and a second factor had been given."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = getattr(user, "totp", None) or TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
