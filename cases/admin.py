@@ -138,9 +138,17 @@ class CaseAdmin(ScopedModelAdmin):
         return queryset.filter(pk__in=cases_visible_to(request.user).values("pk"))
 
     def get_search_results(self, request, queryset, search_term):
-        # People read case numbers with dashes and spaces; search the canonical form.
+        """Search by case number (as people write it) or by a hash the case holds."""
+        from hashes.signal_types import signal_type_for_value
+
         from .identifiers import normalise_case_number
 
+        kind = signal_type_for_value(search_term)
+        if kind is not None and search_term.strip().lower().isalnum():
+            # A platform or colleague may only have the hash: find the cases holding it, within
+            # the cases this member may see (queryset is already scoped).
+            value = search_term.strip().lower()
+            return queryset.filter(hash_records__signal_type=kind.code, hash_records__value=value).distinct(), True
         return super().get_search_results(request, queryset, normalise_case_number(search_term) or search_term)
 
     @admin.display(description=_("hashes"), ordering="_hash_count")

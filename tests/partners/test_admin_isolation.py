@@ -41,6 +41,7 @@ def case_urls(case: Case) -> list[tuple[str, str]]:
         ("post", reverse("admin:cases_case_withdraw", args=[pk])),
         ("get", reverse("admin:cases_case_changelist") + f"?q={case.number}"),
         ("get", reverse("admin:cases_case_changelist") + f"?q={case.display_number}"),
+        ("get", reverse("admin:cases_case_changelist") + f"?q={case.hash_records.first().value}"),
         ("get", reverse("admin:cases_case_changelist") + f"?id__exact={pk}"),
         ("get", reverse("admin:cases_case_changelist") + f"?organisation__id__exact={case.organisation_id}"),
         ("get", reverse("admin:partners_auditevent_changelist") + f"?case__id__exact={pk}"),
@@ -161,3 +162,13 @@ def test_managers_manage_only_their_own_staff(client, world):
     added.user.refresh_from_db()
     assert not added.user.is_active
     assert AuditEvent.objects.filter(action="staff.remove", actor=world["other_manager"]).exists()
+
+
+def test_staff_find_their_own_case_by_a_hash_it_holds(client, world):
+    case = world["other_case"]
+    login_verified(client, world["other_worker"])
+    value = case.hash_records.filter(signal_type="md5").get().value
+    body = client.get(reverse("admin:cases_case_changelist") + f"?q={value.upper()}").content.decode()
+    listed = body.split('id="result_list"', 1)[1]
+    assert case.display_number in listed
+    assert world["operator_case"].display_number not in listed
