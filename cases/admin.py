@@ -132,7 +132,9 @@ class CaseAdmin(ScopedModelAdmin):
     def get_queryset(self, request):
         from django.db.models import Count
 
-        return super().get_queryset(request).annotate(_hash_count=Count("case_hashes"))
+        # Explicit order: Meta.ordering does not apply to a grouped (annotated) query, and the
+        # autocomplete pages it without the change list's own ordering.
+        return super().get_queryset(request).annotate(_hash_count=Count("case_hashes")).order_by("-created_at", "-pk")
 
     def scope(self, queryset, membership, request):
         return queryset.filter(pk__in=cases_visible_to(request.user).values("pk"))
