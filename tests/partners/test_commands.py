@@ -38,14 +38,20 @@ def test_seed_demo_prints_a_staff_login_that_works():
 
 
 def test_seed_demo_fills_help_content_in_every_language(settings):
+    from partners.models import HelpEntry
+
     run("seed_demo")
     ngo = Organisation.objects.get(slug="demo-ngo")
     platform = Organisation.objects.get(slug="demo-platform")
     assert platform.kind == "platform" and ngo.is_operator
+    entries = list(HelpEntry.objects.filter(organisation=None))
+    assert len(entries) >= 3
     for code, _name in settings.LANGUAGES:
         suffix = code.replace("-", "_")
-        for field in ("name", "description", "help_text"):
+        for field in ("name", "description", "help_text", "services", "hours", "region"):
             assert getattr(ngo, f"{field}_{suffix}"), (code, field)
+        for entry in entries:
+            assert getattr(entry, f"question_{suffix}") and getattr(entry, f"answer_{suffix}"), code
 
 
 def test_create_api_key_prints_a_working_key_alone_on_the_last_line():

@@ -1,38 +1,30 @@
+import json
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import translation
 
 from cases.models import Case
 from cases.services import case_create
-from partners.models import Membership, Organisation
+from partners.models import HelpEntry, Membership, Organisation
 
 DEMO_NGO = "demo-ngo"
 DEMO_PLATFORM = "demo-platform"
 DEMO_STAFF = "demo-staff"
 STAFF_GROUP = "NGO staff"
 
-# Written for each language the portal ships; a new language adds its entry here.
-DEMO_NGO_TEXT = {
-    "en": {
-        "name": "Demo Support Centre",
-        "description": "A demonstration NGO: confidential support for people affected by sexual violence.",
-        "help_text": "Helpline (demo): 0000 0000, Monday to Friday, 9am to 6pm. We can help you make a case.",
-    },
-    "zh-hant": {
-        "name": "示範支援中心",
-        "description": "示範用的非政府機構：為受性暴力影響的人士提供保密支援。",
-        "help_text": "求助熱線（示範）：0000 0000，星期一至五，上午九時至下午六時。我們可以協助你開立個案。",
-    },
-}
-DEMO_PLATFORM_TEXT = {
-    "en": {"name": "Demo Platform", "description": "A demonstration platform that takes the hash feed."},
-    "zh-hant": {"name": "示範平台", "description": "接收雜湊資料的示範平台。"},
-}
+# Demo texts, one file per language the portal ships: partners/demo/<language code>.json.
+DEMO_TEXTS = Path(__file__).resolve().parents[2] / "demo"
+
+
+def demo_texts() -> dict[str, dict]:
+    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(DEMO_TEXTS.glob("*.json"))}
+
 
 # Fixed, clearly artificial fingerprints, so the demo feed is never empty.
 DEMO_HASHES = [
@@ -42,34 +34,49 @@ DEMO_HASHES = [
 ]
 
 
-def _translated(texts: dict[str, dict[str, str]]) -> dict[str, str]:
+def _translated(texts: dict[str, dict], part: str) -> dict[str, str]:
+    """modeltranslation's per-language fields (name_en, name_zh_hant, ...) for one part of the texts."""
     fields: dict[str, str] = {}
-    for code, values in texts.items():
-        suffix = code.replace("-", "_")
-        for field, text in values.items():
-            fields[f"{field}_{suffix}"] = text
+    for code, by_part in texts.items():
+        for field, text in by_part[part].items():
+            fields[f"{field}_{code.replace('-', '_')}"] = text
     return fields
 
 
 class Command(BaseCommand):
     help = (
         "Create or refresh demo data: an NGO with a staff login, a platform with slug "
-        "demo-platform, help content in every language, and a demo case. Safe to run again."
+        "demo-platform, help content in every language (partners/demo/*.json), and a demo case. "
+        "Safe to run again."
     )
 
     def handle(self, *args, **options) -> None:
-        missing = {code for code, _name in settings.LANGUAGES} - set(DEMO_NGO_TEXT)
+        shipped = {code for code, _name in settings.LANGUAGES}
+        texts = {code: t for code, t in demo_texts().items() if code in shipped}
+        missing = shipped - set(texts)
         if missing:
-            self.stderr.write(f"Demo text is missing for: {', '.join(sorted(missing))}")
+            raise CommandError(f"Demo texts are missing for: {', '.join(sorted(missing))} (partners/demo/).")
         with transaction.atomic():
             ngo, _ = Organisation.objects.update_or_create(
                 slug=DEMO_NGO,
-                defaults={"kind": Organisation.Kind.NGO, "is_operator": True, **_translated(DEMO_NGO_TEXT)},
+                defaults={
+                    "kind": Organisation.Kind.NGO,
+                    "is_operator": True,
+                    "helpline": "0000 0000",
+                    **_translated(texts, "ngo"),
+                },
             )
             Organisation.objects.update_or_create(
                 slug=DEMO_PLATFORM,
-                defaults={"kind": Organisation.Kind.PLATFORM, **_translated(DEMO_PLATFORM_TEXT)},
+                defaults={"kind": Organisation.Kind.PLATFORM, **_translated(texts, "platform")},
             )
+            for position, _entry in enumerate(texts["en"]["help"]):
+                fields = {
+                    f"{field}_{code.replace('-', '_')}": text
+                    for code, t in texts.items()
+                    for field, text in t["help"][position].items()
+                }
+                HelpEntry.objects.update_or_create(organisation=None, position=position, defaults=fields)
             password = self._staff(ngo)
             if not Case.objects.filter(organisation=ngo).exists():
                 with translation.override("en"):
