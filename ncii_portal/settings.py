@@ -10,6 +10,7 @@ import os
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -239,10 +240,29 @@ STAFF_BACKUP_CODES = 10
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# Hong Kong's written languages first (Traditional Chinese, then those of its communities), then
+# the widest services'. The switcher shows each in its own name (Django's LANG_INFO).
 LANGUAGES = [
     ("en", _("English")),
     ("zh-hant", _("Traditional Chinese")),
+    ("zh-hans", _("Simplified Chinese")),
+    ("fil", _("Filipino")),
+    ("id", _("Indonesian")),
+    ("hi", _("Hindi")),
+    ("ur", _("Urdu")),
+    ("ne", _("Nepali")),
+    ("th", _("Thai")),
+    ("vi", _("Vietnamese")),
+    ("es", _("Spanish")),
+    ("fr", _("French")),
+    ("pt-br", _("Brazilian Portuguese")),
+    ("ar", _("Arabic")),
+    ("ko", _("Korean")),
+    ("ja", _("Japanese")),
 ]
+# Django knows no Filipino; teach it the name, and send Tagalog browsers ("tl") to it.
+LANG_INFO.setdefault("fil", {"bidi": False, "code": "fil", "name": "Filipino", "name_local": "Filipino"})
+LANG_INFO.setdefault("tl", {"fallback": ["fil"]})
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

@@ -3,17 +3,23 @@
 from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import get_language
+from modeltranslation.utils import build_localized_fieldname
 
 from .selectors import help_entries_public, ngo_partners_public
 
 
 def _missing_translation(obj, fields: list[str]) -> bool:
     """True when a field has text in the fallback (English) but none in the visitor's language."""
-    language = (get_language() or settings.LANGUAGE_CODE).replace("-", "_")
-    default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE.replace("-", "_")
+    language = get_language() or settings.LANGUAGE_CODE
+    default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
     if language == default:
         return False
-    return any(getattr(obj, f"{f}_{default}", "") and not getattr(obj, f"{f}_{language}", "") for f in fields)
+    # modeltranslation's own names: "id" (Indonesian) becomes "ind", as "name_id" would clash.
+    return any(
+        getattr(obj, build_localized_fieldname(f, default), "")
+        and not getattr(obj, build_localized_fieldname(f, language), "")
+        for f in fields
+    )
 
 
 def directory(request):

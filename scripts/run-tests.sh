@@ -91,6 +91,10 @@ if database_answers; then log "using PostgreSQL at DATABASE_URL"; else start_pos
 if redis_answers; then log "using Redis at REDIS_URL"; else start_redis; fi
 
 ensure_packages chromium:chromium
+# Fonts for every script the portal ships, so the screenshots tests take show no missing glyphs
+# (a phone has them; a bare server does not).
+ensure_packages fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf \
+  fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
 
 # The video tests make clips with ffmpeg and compare with Meta's vpdq, which compiles against

@@ -31,6 +31,7 @@ def test_the_skip_link_is_the_first_stop_for_keyboard_users(page, live_server):
 
 def test_switching_language_stays_on_the_page_and_is_remembered(page, live_server):
     page.goto(live_server.url + "/en/")
+    page.locator(".language-switcher summary").click()
     page.get_by_role("button", name="繁體中文").click()
     page.wait_for_url(live_server.url + "/zh-hant/")
     assert page.locator("html").get_attribute("lang") == "zh-hant"

@@ -46,12 +46,13 @@ def test_seed_demo_fills_help_content_in_every_language(settings):
     assert platform.kind == "platform" and ngo.is_operator
     entries = list(HelpEntry.objects.filter(organisation=None))
     assert len(entries) >= 3
+    from modeltranslation.utils import build_localized_fieldname as localized
+
     for code, _name in settings.LANGUAGES:
-        suffix = code.replace("-", "_")
         for field in ("name", "description", "help_text", "services", "hours", "region"):
-            assert getattr(ngo, f"{field}_{suffix}"), (code, field)
+            assert getattr(ngo, localized(field, code)), (code, field)
         for entry in entries:
-            assert getattr(entry, f"question_{suffix}") and getattr(entry, f"answer_{suffix}"), code
+            assert getattr(entry, localized("question", code)) and getattr(entry, localized("answer", code)), code
 
 
 def test_create_api_key_prints_a_working_key_alone_on_the_last_line():

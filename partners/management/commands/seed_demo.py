@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import translation
+from modeltranslation.utils import build_localized_fieldname
 
 from cases.models import Case
 from cases.services import case_create
@@ -39,7 +40,7 @@ def _translated(texts: dict[str, dict], part: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for code, by_part in texts.items():
         for field, text in by_part[part].items():
-            fields[f"{field}_{code.replace('-', '_')}"] = text
+            fields[build_localized_fieldname(field, code)] = text
     return fields
 
 
@@ -72,7 +73,7 @@ class Command(BaseCommand):
             )
             for position, _entry in enumerate(texts["en"]["help"]):
                 fields = {
-                    f"{field}_{code.replace('-', '_')}": text
+                    build_localized_fieldname(field, code): text
                     for code, t in texts.items()
                     for field, text in t["help"][position].items()
                 }
