@@ -8,6 +8,7 @@ one transaction).
 
 import json
 import logging
+import traceback
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -76,6 +77,13 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def _log_without_values(message: str, exc: Exception) -> None:
+    """Log where it failed, not the exception's text: that can quote a hash or a case number
+    (a database error names the conflicting value), and the logs must hold neither."""
+    frames = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)[-8:]))
+    logger.error("%s: %s\n%s", message, type(exc).__name__, frames)
+
+
 def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, Http404):
         return exceptions.NotFound()
@@ -86,7 +94,7 @@ def _as_api_exception(exc: Exception) -> Exception:
         logger.warning("api: database unavailable (%s)", type(exc).__name__)
         return ServiceUnavailable()
     if isinstance(exc, DatabaseError):
-        logger.exception("api: database error")
+        _log_without_values("api: database error", exc)
         return ServiceUnavailable()
     return exc
 
@@ -95,7 +103,7 @@ def api_exception_handler(exc, context):
     exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
-        logger.exception("api: unexpected error in %s", type(context.get("view")).__name__)
+        _log_without_values(f"api: unexpected error in {type(context.get('view')).__name__}", exc)
         message = _("Something went wrong on our side. Nothing was saved.")
         return Response({"error": {"code": "internal_error", "message": str(message)}}, status=500)
     code = _first_code(exc.get_codes())

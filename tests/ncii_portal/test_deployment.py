@@ -116,3 +116,14 @@ def test_without_a_broker_tasks_run_eagerly_and_that_counts_as_ready(start_serve
     server = start_server(production_env(DATABASE_URL=test_database_url))
     status, _, body = fetch(server.url + "/readyz")
     assert status == 200 and json.loads(body)["checks"]["broker"] == "eager"
+
+
+def test_the_api_answers_json_503_while_the_database_is_down(start_server):
+    closed = free_port()
+    server = start_server(production_env(DATABASE_URL=f"postgresql://postgres@127.0.0.1:{closed}/none"))
+    status, headers, body = fetch(
+        server.url + "/api/stopncii/v1/FetchHashes?startTimestamp=0",
+        {"X-Forwarded-Proto": "https", "x-functions-key": "ncii_abcdefghij_" + "x" * 43},
+    )
+    assert status == 503 and headers["Retry-After"] == "5"
+    assert json.loads(body)["error"]["code"] == "service_unavailable"
