@@ -1,7 +1,6 @@
 """Admin actions that need a reason: they ask for it on a page of their own before acting."""
 
 from django import forms
-from django.contrib import admin
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _

@@ -226,6 +226,31 @@ def feedback_submit(*, platform: Organisation, items: list[FeedbackItem]) -> int
     return len(changed)
 
 
+@dataclass(frozen=True)
+class FeedbackOutcome:
+    accepted: int
+    # Values we do not have (purged after withdrawal): reported, not an error, since the
+    # platform could not have known.
+    unknown: list[str]
+
+
+def feedback_submit_by_value(
+    *, platform: Organisation, verdicts: list[tuple[str, str, str, tuple[str, ...]]]
+) -> FeedbackOutcome:
+    """Record verdicts given as (signal type, value, verdict, tags), as both platform APIs send them."""
+    from hashes.selectors import hash_records_by_value
+
+    records = hash_records_by_value([(kind, value) for kind, value, _verdict, _tags in verdicts])
+    items = [
+        FeedbackItem(records[(kind, value)], verdict, tags)
+        for kind, value, verdict, tags in verdicts
+        if (kind, value) in records
+    ]
+    feedback_submit(platform=platform, items=items)
+    unknown = sorted({value for kind, value, _verdict, _tags in verdicts if (kind, value) not in records})
+    return FeedbackOutcome(accepted=len(items), unknown=unknown)
+
+
 def hash_submissions_create(
     *, platform: Organisation, hashes: list["NormalisedHash"], verdicts: list[tuple[str, tuple[str, ...]]]
 ) -> list["HashRecord"]:

@@ -4,9 +4,7 @@ import csv
 
 import qrcode
 import qrcode.image.svg
-from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect

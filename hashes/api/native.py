@@ -5,9 +5,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from partners.services import FeedbackItem, feedback_submit
+from partners.services import feedback_submit_by_value
 
-from ..selectors import feed_page, feedback_summary, hash_lookups, hash_record_detail, hash_records_by_value
+from ..selectors import feed_page, feedback_summary, hash_lookups, hash_record_detail
 from ..signal_types import SIGNAL_TYPES
 from . import serializers as s
 from .base import PlatformAPIView, decode_cursor, encode_cursor, native_status
@@ -97,15 +97,11 @@ class FeedbackView(PlatformAPIView):
         data = s.FeedbackRequest(data=request.data)
         data.is_valid(raise_exception=True)
         wanted = data.validated_data["feedback"]
-        records = hash_records_by_value([(f["signal_type"], f["value"]) for f in wanted])
-        items = [
-            FeedbackItem(records[(f["signal_type"], f["value"])], f["verdict"], f["tags"])
-            for f in wanted
-            if (f["signal_type"], f["value"]) in records
-        ]
-        feedback_submit(platform=request.user.organisation, items=items)
-        unknown = sorted({f["value"] for f in wanted if (f["signal_type"], f["value"]) not in records})
-        return Response({"accepted": len(items), "unknown": unknown})
+        outcome = feedback_submit_by_value(
+            platform=request.user.organisation,
+            verdicts=[(f["signal_type"], f["value"], f["verdict"], f["tags"]) for f in wanted],
+        )
+        return Response({"accepted": outcome.accepted, "unknown": outcome.unknown})
 
 
 def _lookup_response(queries: list[dict], max_distance: int) -> Response:

@@ -15,9 +15,9 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from partners.models import Feedback
-from partners.services import FeedbackItem, feedback_submit, hash_submissions_create
+from partners.services import feedback_submit_by_value, hash_submissions_create
 
-from ..selectors import feed_first_seq_since, hash_records_by_value
+from ..selectors import feed_first_seq_since
 from ..signal_types import BY_STOPNCII_NAME, NormalisedHash, normalise_value, signal_type_for_value
 from .base import HELD_STATUS, STOPNCII_STATUS, PlatformAPIView, decode_cursor, encode_cursor
 from .stopncii_feed import render_page
@@ -167,13 +167,8 @@ class SubmitFeedback(PlatformAPIView):
                 raise exceptions.ValidationError({where: [_("This is not a PDQ or MD5 hash value.")]})
             value = _normalised(kind, item.get("hashValue"), where)
             parsed.append((kind.code, value, _verdict(item.get("feedbackValue"), where), _tags(item.get("tags"), where)))
-        records = hash_records_by_value([(t, v) for t, v, _verdict_, _tags_ in parsed])
-        items = [FeedbackItem(records[(t, v)], verdict, tags) for t, v, verdict, tags in parsed if (t, v) in records]
-        # A hash we no longer have (purged after withdrawal) is reported, not an error: the
-        # platform could not have known.
-        unknown = sorted({v for t, v, _verdict_, _tags_ in parsed if (t, v) not in records})
-        feedback_submit(platform=request.user.organisation, items=items)
-        return Response({"count": len(parsed), "accepted": len(items), "unknownHashes": unknown})
+        outcome = feedback_submit_by_value(platform=request.user.organisation, verdicts=parsed)
+        return Response({"count": len(parsed), "accepted": outcome.accepted, "unknownHashes": outcome.unknown})
 
 
 def _normalised(kind, value, where: str) -> str:

@@ -76,15 +76,12 @@ const addSend = root.querySelector("[data-add-send]");
 addForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const problem = root.querySelector("[data-add-error]");
-  if (picker.busy) {
-    showProblem(problem, gettext("Please wait until every file has been fingerprinted."));
+  const notReady = picker.notReady();
+  if (notReady) {
+    showProblem(problem, notReady);
     return;
   }
   const hashes = picker.hashes();
-  if (!hashes.length) {
-    showProblem(problem, gettext("Choose at least one photo or video that can be fingerprinted."));
-    return;
-  }
   addSend.disabled = true;
   try {
     // Adding a hash the case already has changes nothing, so a retry here is harmless.

@@ -148,6 +148,13 @@ export class FilePicker {
     return this.entries.filter((entry) => entry.state === "ready").map((entry) => entry.hash);
   }
 
+  // What stops sending now, in words for the person, or "" when the hashes are ready to go.
+  notReady() {
+    if (this.busy) return gettext("Please wait until every file has been fingerprinted.");
+    if (!this.hashes().length) return gettext("Choose at least one photo or video that can be fingerprinted.");
+    return "";
+  }
+
   clear() {
     for (const entry of this.entries) {
       if (entry.url) URL.revokeObjectURL(entry.url);

@@ -39,15 +39,12 @@ form.addEventListener("submit", async (event) => {
     missing.focus();
     return;
   }
-  if (picker.busy) {
-    showProblem(problem, gettext("Please wait until every file has been fingerprinted."));
+  const notReady = picker.notReady();
+  if (notReady) {
+    showProblem(problem, notReady);
     return;
   }
   const hashes = picker.hashes();
-  if (!hashes.length) {
-    showProblem(problem, gettext("Choose at least one photo or video that can be fingerprinted."));
-    return;
-  }
   const body = { hashes, declarations: values, language: root.dataset.language };
   const signature = JSON.stringify(body);
   if (signature !== keyFor) {

@@ -6,7 +6,6 @@ import time
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from cases.declarations import current_versions

@@ -4,9 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.urls import reverse
-from django.utils import translation
 from django_otp.oath import totp
 
 from cases.models import Case
