@@ -1,27 +1,19 @@
 """Exact PDQ lookups: which hash records lie within a Hamming distance of a query hash.
 
-`PdqIndex` is an immutable faiss index of PDQ codes with record ids. `MatchIndexCache` keeps one
-per server process in step with the `HashRecord` table, and `pdq_index()` returns this process's.
+`PdqIndex` is an immutable index of PDQ codes with record ids. `MatchIndexCache` keeps one per
+server process in step with the `HashRecord` table, and `pdq_index()` returns this process's.
 
-Choice of faiss index (measured on the project's 2-core machine with 1,000,000 uniform random
-hashes at distance 31; `benchmarks/match.py` and docs/benchmarks.md have the figures):
-- `IndexBinaryFlat` compares the query with every code: exact, 32 MB, built in 0.1 s, and its cost
-  grows with the size, about 1 µs per thousand codes, so 1-1.5 ms per lookup at a million.
-- `IndexBinaryMultiHash` cuts each code into `nhash` chunks of `b` bits, looks up every chunk value
-  within `nflip` flipped bits of the query's in one hash table per chunk, and verifies the
-  candidates with their true distance. It is exact by the pigeonhole principle: if every chunk
-  differed in more than `nflip` bits the distance would be at least `nhash * (nflip + 1)`, so all
-  hashes within `nhash * (nflip + 1) - 1` are found. 16 chunks of 16 bits with one flip (as
-  threatexchange's PDQIndex uses it) is exact to 31 but leaves ~4,000 candidates per query: no
-  faster than the flat scan. 11 chunks of 23 bits with two flips (exact to 32) makes ~3,000 table
-  lookups and ~400 candidates: ~0.4 ms, the fastest of those measured (10..16 chunks), at the price
-  of ~950 MB and ~12 s to build a million. Its cost barely depends on size, so below ~300,000
-  codes the flat scan wins and is used instead.
-- `IndexBinaryHash` (one table) and `IndexBinaryIVF` (clusters) are only exact when they visit
-  nearly everything: uniform random 256-bit codes are all ~128 bits apart, so nothing can be
-  pruned safely.
-Radii above 32 would need three flips (~22,000 lookups, slower than a scan), so they are answered
-from the multi-hash index's own flat storage: exact for any radius, at no extra memory.
+Which index answers (figures from `benchmarks/match.py` on the project's 2-core machine, a million
+hashes, distance 31; docs/benchmarks.md has them all):
+- Up to distance 31, once there are `MULTI_INDEX_MIN_SIZE` codes: our multi-index hashing
+  (hashes/multi_index.py, which says why it is ours and not faiss's `IndexBinaryMultiHash`):
+  ~0.08 ms a lookup, ~0.07 ms a hash in batches of 100, ~350 MB, built in ~2 s.
+- Otherwise faiss's `IndexBinaryFlat`, which compares the query with every code: exact for any
+  radius, 32 bytes a code, ~1 µs per thousand codes a lookup. Fast enough for small indexes and
+  for the new records since the last build; and radii above 31 would need two flipped bits per
+  chunk in the multi-index, which costs more than this scan.
+- Not `IndexBinaryHash` or `IndexBinaryIVF`: they are only exact when they visit nearly
+  everything, because uniform random 256-bit codes are all ~128 bits apart.
 """
 
 import logging
@@ -30,12 +22,14 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import faiss
 import numpy as np
 from django.conf import settings
 from django.db import connections
+
+from .multi_index import MAX_DISTANCE as MULTI_INDEX_MAX_DISTANCE
+from .multi_index import MultiIndex
 
 logger = logging.getLogger(__name__)
 
@@ -43,26 +37,21 @@ PDQ_BITS = 256
 PDQ_BYTES = PDQ_BITS // 8
 DEFAULT_MAX_DISTANCE = 31  # PDQ's usual match threshold
 
-MULTIHASH_CHUNKS = 11
-MULTIHASH_CHUNK_BITS = 23  # 11 * 23 = 253 bits: the 3 bits left out only make the filter looser
-MULTIHASH_FLIPS = 2
-# Exact up to here (see the module docstring); larger radii use the flat storage.
-MULTIHASH_MAX_DISTANCE = MULTIHASH_CHUNKS * (MULTIHASH_FLIPS + 1) - 1
-# Below this many codes a flat scan is faster than the multi-hash tables (measured crossover).
-MULTIHASH_MIN_SIZE = 300_000
+# Below this many codes the flat scan costs under ~50 µs and builds in no time.
+MULTI_INDEX_MIN_SIZE = 50_000
 
 # New records go to a small flat "delta" index beside the big one; past this size the whole index
 # is rebuilt in the background, because a flat scan of the delta costs ~1 µs per thousand codes.
 DELTA_MAX_SIZE = 20_000
 
 
-class Match(NamedTuple):
-    record_id: int
-    distance: int
+# (record id, distance). A plain tuple, not a NamedTuple: building a NamedTuple costs ~0.6 µs in
+# Python, and a batch of lookups in clustered data can return thousands of matches.
+Match = tuple[int, int]
 
 
 def pdq_codes(values: Sequence[str]) -> np.ndarray:
-    """Turn PDQ hex strings into faiss binary codes, one row of 32 bytes each.
+    """Turn PDQ hex strings into binary codes (as faiss takes them), one row of 32 bytes each.
 
     Hex digit order is byte order, so the first (most significant) bit of the hash is the top bit
     of byte 0. Bit order within bytes does not matter to a Hamming distance.
@@ -76,11 +65,11 @@ def pdq_codes(values: Sequence[str]) -> np.ndarray:
 class PdqIndex:
     """An immutable set of PDQ codes with record ids, answering exact Hamming range queries.
 
-    Immutable so that any number of threads can search it with no lock: faiss indexes are safe
-    to read concurrently but not while something is added.
+    Immutable so that any number of threads can search it with no lock: faiss indexes and our
+    multi-index are safe to read concurrently but not while something is added.
     """
 
-    def __init__(self, codes: np.ndarray, ids: np.ndarray, *, multihash_min_size: int = MULTIHASH_MIN_SIZE):
+    def __init__(self, codes: np.ndarray, ids: np.ndarray, *, multi_index_min_size: int = MULTI_INDEX_MIN_SIZE):
         codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, PDQ_BYTES)
         ids = np.asarray(ids, dtype=np.int64)
         if len(codes) != len(ids):
@@ -93,17 +82,9 @@ class PdqIndex:
         if len(self.ids) > 1 and not (np.diff(self.ids) > 0).all():
             raise ValueError("record ids must be unique")
 
-        self._multihash = None
-        if len(self.codes) >= multihash_min_size:
-            self._multihash = faiss.IndexBinaryMultiHash(PDQ_BITS, MULTIHASH_CHUNKS, MULTIHASH_CHUNK_BITS)
-            # Fixed for life: nflip is a field of the shared index, so setting it per query would
-            # race between threads. Two flips stay exact for every radius this index answers.
-            self._multihash.nflip = MULTIHASH_FLIPS
-            self._multihash.add(_padded(self.codes))
-            self._flat = self._multihash.storage  # owned by the multi-hash index, which we keep
-        else:
-            self._flat = faiss.IndexBinaryFlat(PDQ_BITS)
-            self._flat.add(self.codes)
+        self._flat = faiss.IndexBinaryFlat(PDQ_BITS)
+        self._flat.add(self.codes)
+        self._multi = MultiIndex(self.codes) if len(self.codes) >= multi_index_min_size else None
 
     @classmethod
     def from_hex(cls, values: Sequence[str], ids: Sequence[int], **kwargs) -> "PdqIndex":
@@ -132,29 +113,20 @@ class PdqIndex:
         queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, PDQ_BYTES)
         if not len(self.ids) or not len(queries):
             return [[] for _ in range(len(queries))]
-        use_multihash = self._multihash is not None and max_distance <= MULTIHASH_MAX_DISTANCE
-        index = self._multihash if use_multihash else self._flat
-        # faiss keeps distances strictly below the radius it is given.
-        limits, distances, positions = index.range_search(_padded(queries), max_distance + 1)
-        results = []
-        for q in range(len(queries)):
-            found = slice(limits[q], limits[q + 1])
-            ids, dist = self.ids[positions[found]], distances[found]
-            order = np.lexsort((ids, dist))
-            results.append([Match(int(i), int(d)) for i, d in zip(ids[order], dist[order])])
-        return results
-
-
-def _padded(codes: np.ndarray) -> np.ndarray:
-    """The same codes in a buffer with 8 spare bytes after the last one.
-
-    IndexBinaryMultiHash reads each chunk as 8 bytes from the chunk's first byte, so for the last
-    chunk it reads past the end of the code: harmless inside an array, but past the last row it
-    would read memory that is not ours.
-    """
-    buffer = np.zeros(codes.size + 8, dtype=np.uint8)
-    buffer[: codes.size] = codes.ravel()
-    return buffer[: codes.size].reshape(codes.shape)
+        if self._multi is not None and max_distance <= MULTI_INDEX_MAX_DISTANCE:
+            query, positions, distances = self._multi.search(queries, max_distance)
+        else:
+            # faiss keeps distances strictly below the radius it is given.
+            limits, distances, positions = self._flat.range_search(queries, max_distance + 1)
+            query = np.repeat(np.arange(len(queries)), np.diff(limits).astype(np.int64))
+        # One sort of one key: by query, then distance, then position, which is id order (the
+        # codes are kept sorted by id).
+        key = (query.astype(np.int64) << 41) | (distances.astype(np.int64) << 32) | positions
+        key.sort()
+        bounds = np.searchsorted(key, np.arange(len(queries) + 1, dtype=np.int64) << 41).tolist()
+        ids = self.ids[key & 0xFFFFFFFF].tolist()
+        distances = ((key >> 32) & 0x1FF).tolist()
+        return [list(zip(ids[start:end], distances[start:end])) for start, end in zip(bounds, bounds[1:])]
 
 
 def check_distance(max_distance: int) -> None:
@@ -180,7 +152,7 @@ class _Snapshot:
             for merged, more in zip(results, self.delta.search_codes(queries, max_distance)):
                 if more:
                     merged.extend(more)
-                    merged.sort(key=lambda m: (m.distance, m.record_id))
+                    merged.sort(key=lambda m: (m[1], m[0]))
         return results
 
 

@@ -124,7 +124,7 @@ class LookupMatch:
 def hash_lookups(queries: list[tuple[str, str]], max_distance: int) -> list[list[LookupMatch]]:
     """For each (signal type, value): the records that match, nearest first.
 
-    PDQ matches within `max_distance` come from this process's faiss index (hashes/match_index.py);
+    PDQ matches within `max_distance` come from this process's index (hashes/match_index.py);
     MD5 matches are exact. Records held out of the feed never match. Matched ids are read again
     from the database, so a record purged since the index last synced is not reported.
     """
@@ -135,7 +135,7 @@ def hash_lookups(queries: list[tuple[str, str]], max_distance: int) -> list[list
     if pdq_positions:
         results = pdq_index().search([queries[i][1] for i in pdq_positions], max_distance)
         for position, matches in zip(pdq_positions, results):
-            found[position] = [(m.record_id, m.distance) for m in matches]
+            found[position] = matches
     md5_values = [value for kind, value in queries if kind == "md5"]
     if md5_values:
         exact = dict(HashRecord.objects.filter(signal_type="md5", value__in=md5_values).values_list("value", "id"))

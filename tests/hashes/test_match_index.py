@@ -12,8 +12,6 @@ from cases.services import case_create, case_withdraw
 from hashes import match_index
 from hashes.feed_clock import feed_stamp_open
 from hashes.match_index import (
-    MULTIHASH_CHUNK_BITS,
-    MULTIHASH_CHUNKS,
     MatchIndexCache,
     PdqIndex,
     pdq_codes,
@@ -23,9 +21,9 @@ from hashes.models import HashRecord
 from hashes.services import hash_records_purge_withdrawn, hash_records_upsert
 from hashes.signal_types import NormalisedHash
 
-# Both ways our index answers: the flat scan (small indexes) and the multi-hash tables (large
-# ones), forced here on small data so that each is checked against the reference.
-KINDS = {"flat": 10**12, "multihash": 0}
+# Both ways our index answers: faiss's flat scan (small indexes) and our multi-index (large ones),
+# forced here on small data so that each is checked against the reference.
+KINDS = {"flat": 10**12, "multi_index": 0}
 
 
 def random_codes(rng, n: int) -> np.ndarray:
@@ -54,7 +52,9 @@ def reference(codes: np.ndarray, ids: np.ndarray, queries: np.ndarray, max_dista
 
 
 def as_sets(results) -> list[set]:
-    return [{(m.record_id, m.distance) for m in matches} for matches in results]
+    sets = [set(matches) for matches in results]
+    assert list(map(len, sets)) == list(map(len, results)), "a record reported twice for one query"
+    return sets
 
 
 def to_hex(codes: np.ndarray) -> list[str]:
@@ -87,7 +87,7 @@ def test_random_data_gives_what_the_flat_index_gives(kind, max_distance):
     codes = random_codes(rng, 20_000)
     ids = record_ids(rng, len(codes))
     queries = queries_near(rng, codes, 300, max_flips=max_distance + 8)
-    index = PdqIndex(codes, ids, multihash_min_size=KINDS[kind])
+    index = PdqIndex(codes, ids, multi_index_min_size=KINDS[kind])
 
     expected = reference(codes, ids, queries, max_distance)
     assert as_sets(index.search_codes(queries, max_distance)) == expected
@@ -101,28 +101,37 @@ def test_clustered_data_gives_what_the_flat_index_gives(kind, max_distance):
     codes = clustered(rng, seeds=60, per_seed=200)
     ids = record_ids(rng, len(codes))
     queries = queries_near(rng, codes, 200)
-    index = PdqIndex(codes, ids, multihash_min_size=KINDS[kind])
+    index = PdqIndex(codes, ids, multi_index_min_size=KINDS[kind])
 
     expected = reference(codes, ids, queries, max_distance)
     assert as_sets(index.search_codes(queries, max_distance)) == expected
     assert max(map(len, expected)) > 50  # queries landed inside clusters
 
 
-@pytest.mark.parametrize("distance", range(0, 33))
-def test_multihash_finds_flips_spread_as_evenly_as_possible(distance):
-    # The hardest case for the pigeonhole argument: flips dealt round-robin over the chunks, the
-    # last ones into the bits no chunk covers.
-    width = MULTIHASH_CHUNK_BITS
-    chunks = [list(range(h * width, (h + 1) * width)) for h in range(MULTIHASH_CHUNKS)]
-    uncovered = list(range(MULTIHASH_CHUNKS * MULTIHASH_CHUNK_BITS, 256))
-    slots = [chunk[i] for i in range(MULTIHASH_CHUNK_BITS) for chunk in chunks]
-    bits = (uncovered + slots)[:distance]
+@pytest.mark.parametrize("distance", range(0, 32))
+def test_multi_index_finds_flips_spread_as_evenly_as_possible(distance):
+    # The hardest case for the pigeonhole argument: flips dealt round-robin over the 16 chunks of
+    # 16 bits (chunk c is bytes 2c and 2c+1), so no chunk is left with fewer than the others.
+    chunks = [range(16 * c, 16 * c + 16) for c in range(16)]
+    bits = [chunk[i] for i in range(16) for chunk in chunks][:distance]
     rng = np.random.default_rng(distance)
     codes = random_codes(rng, 1000)
-    index = PdqIndex(codes, np.arange(1000), multihash_min_size=0)
+    index = PdqIndex(codes, np.arange(1000), multi_index_min_size=0)
 
     query = flip(codes[0], bits)
-    assert (0, distance) in as_sets(index.search_codes(query[None], 32))[0]
+    assert (0, distance) in as_sets(index.search_codes(query[None], distance))[0]
+    assert (0, distance) in as_sets(index.search_codes(query[None], 31))[0]
+
+
+def test_more_matches_than_the_kernel_first_makes_room_for():
+    rng = np.random.default_rng(11)
+    query = random_codes(rng, 1)[0]
+    codes = np.unique(np.array([flip_random(rng, query, k % 30) for k in range(6000)]), axis=0)
+    index = PdqIndex(codes, np.arange(len(codes)), multi_index_min_size=0)
+
+    found = as_sets(index.search_codes(query[None], 31))[0]
+    assert found == reference(codes, np.arange(len(codes)), query[None], 31)[0]
+    assert len(found) > 5000
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -131,7 +140,7 @@ def test_a_hash_31_bits_away_matches_and_one_32_away_does_not(kind):
     query = random_codes(rng, 1)[0]
     codes = np.array([flip(query, range(31)), flip(query, range(100, 132))])
     codes = np.concatenate([codes, random_codes(rng, 500)])
-    index = PdqIndex(codes, np.arange(502), multihash_min_size=KINDS[kind])
+    index = PdqIndex(codes, np.arange(502), multi_index_min_size=KINDS[kind])
 
     assert index.search_codes(query[None])[0] == [(0, 31)]
     assert index.search_codes(query[None], 32)[0] == [(0, 31), (1, 32)]
@@ -142,14 +151,14 @@ def test_a_hash_31_bits_away_matches_and_one_32_away_does_not(kind):
 def test_a_batch_answers_as_the_single_lookups_do(kind):
     rng = np.random.default_rng(2)
     codes = clustered(rng, seeds=20, per_seed=100)
-    index = PdqIndex(codes, record_ids(rng, len(codes)), multihash_min_size=KINDS[kind])
+    index = PdqIndex(codes, record_ids(rng, len(codes)), multi_index_min_size=KINDS[kind])
     queries = queries_near(rng, codes, 80)
 
     batch = index.search_codes(queries)
     assert batch == [index.search_codes(q[None])[0] for q in queries]
     assert len(batch) == len(queries)
     for matches in batch:  # nearest first, then by id
-        assert matches == sorted(matches, key=lambda m: (m.distance, m.record_id))
+        assert matches == sorted(matches, key=lambda m: (m[1], m[0]))
 
 
 def test_an_empty_index_finds_nothing():
