@@ -1,6 +1,5 @@
 import json
 import secrets
-import statistics
 import threading
 import time
 
@@ -276,8 +275,9 @@ def test_an_unknown_case_costs_the_same_time_as_a_wrong_pin(client, settings):
 
     for body in (wrong, unknown):
         timed(body)  # warm up
-    wrong_times = [timed(wrong) for _ in range(5)]
-    unknown_times = [timed(unknown) for _ in range(5)]
-    ratio = statistics.median(unknown_times) / statistics.median(wrong_times)
+    # Taken in turns, so a load that comes and goes on the machine weighs on both alike; the
+    # fastest of each is its cost with the least noise on top.
+    wrong_times, unknown_times = zip(*[(timed(wrong), timed(unknown)) for _ in range(7)])
+    ratio = min(unknown_times) / min(wrong_times)
     assert 0.7 < ratio < 1.4, (wrong_times, unknown_times)
-    assert statistics.median(unknown_times) > 0.05  # the PIN hash really ran
+    assert min(unknown_times) > 0.05  # the PIN hash really ran

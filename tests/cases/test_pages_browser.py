@@ -16,10 +16,10 @@ from hashes.models import HashRecord
 from partners.models import Feedback
 from tests.conftest import REPO
 from tests.factories import PlatformFactory
+from tests.screenshots import save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = REPO / "docs" / "screenshots"
 AXE = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
 # Bytes that must never be seen leaving the browser: every test file carries them.
 MARKER = b"NCII-PRIVATE-BYTES-" * 8
@@ -55,7 +55,7 @@ def neutral(page, settings):
 
 def shot(page, name: str) -> None:
     page.evaluate("window.scrollTo(0, 0)")  # so the sticky "Leave quickly" bar is drawn at the top
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    save_screenshot(page, name, full_page=True)
 
 
 def axe_violations(page) -> list:

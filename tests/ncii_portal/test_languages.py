@@ -9,11 +9,11 @@ from django.conf import settings
 from django.utils.translation import get_language_info
 
 from tests.conftest import REPO
+from tests.screenshots import save_screenshot
 
 CODES = [code for code, _name in settings.LANGUAGES]
 RTL = {"ar", "ur"}
 PAGES = ["", "start/", "check/"]
-SHOTS = REPO / "docs" / "screenshots"
 
 
 def visible_text(page_html: str) -> str:
@@ -110,11 +110,11 @@ def test_home_and_receipt_at_phone_width_in_every_language(page, live_server, co
     else:
         assert first_line_end[0] < 24
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SHOTS / f"lang-{code}-home.png"), full_page=True)
+    save_screenshot(page, f"lang-{code}-home", full_page=True)
     number, pin = open_case(page, live_server.url, code, n=1)
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", number) and re.fullmatch(r"\d{4} ?\d{4}", pin)
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / f"lang-{code}-receipt.png"), full_page=True)
+    save_screenshot(page, f"lang-{code}-receipt", full_page=True)
 
 
 @pytest.mark.django_db

@@ -12,8 +12,8 @@ from django_otp.oath import totp
 from cases.models import Case
 from partners.models import AuditEvent, Membership
 from tests.factories import NgoFactory, UserFactory, staff_member
+from tests.screenshots import save_screenshot
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "a long test password"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,19 +52,19 @@ def test_enrolment_and_login_with_two_factor(staff_page, live_server):
     Membership.objects.create(user=user, organisation=ngo)
 
     page.goto(live_server.url + "/admin/login/")
-    page.screenshot(path=SHOTS / "staff-login.png")
+    save_screenshot(page, "staff-login")
     page.fill("#id_username", "new-caseworker")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/2fa/setup/.*"))
     assert page.locator(".qr-code svg path").count() == 1
-    page.screenshot(path=SHOTS / "staff-2fa-setup.png", full_page=True)
+    save_screenshot(page, "staff-2fa-setup", full_page=True)
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     page.fill("#id_otp_token", f"{totp(device.bin_key):06d}")
     page.click("input[type=submit]")
     codes = page.locator("[data-testid=backup-codes] code").all_inner_texts()
     assert len(codes) == 10
-    page.screenshot(path=SHOTS / "staff-2fa-backup-codes.png", full_page=True)
+    save_screenshot(page, "staff-2fa-backup-codes", full_page=True)
     page.get_by_role("link", name=re.compile("continue")).click()
     page.wait_for_url(re.compile(r".*/admin/$"))
     assert "Harbour Support" in page.content()
@@ -76,13 +76,13 @@ def test_enrolment_and_login_with_two_factor(staff_page, live_server):
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/2fa/\?.*"))
-    page.screenshot(path=SHOTS / "staff-2fa-verify.png")
+    save_screenshot(page, "staff-2fa-verify")
     device.refresh_from_db()
     # The code enrolment used is spent; the app's next one is what a person would type.
     page.fill("#id_otp_token", f"{totp(device.bin_key, drift=1):06d}")
     page.click("input[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/$"))
-    page.screenshot(path=SHOTS / "staff-home.png", full_page=True)
+    save_screenshot(page, "staff-home", full_page=True)
     assert page.problems == []
 
 
@@ -107,11 +107,11 @@ def test_assisted_case_hashes_in_the_browser_and_shows_number_and_pin(staff_page
     page.set_input_files("#assist-file-input", str(photo))
     page.wait_for_selector("[data-assist-list] li[data-state=done]", timeout=30000)
     assert page.locator("[data-assist-submit]").is_enabled()
-    page.screenshot(path=SHOTS / "staff-assisted-case.png", full_page=True)
+    save_screenshot(page, "staff-assisted-case", full_page=True)
     page.click("[data-assist-submit]")
     number = page.locator("[data-testid=case-number]").inner_text()
     pin = page.locator("[data-testid=case-pin]").inner_text()
-    page.screenshot(path=SHOTS / "staff-assisted-case-done.png", full_page=True)
+    save_screenshot(page, "staff-assisted-case-done", full_page=True)
 
     case = Case.objects.get(number=number.replace("-", ""))
     assert case.organisation == ngo and case.language == "zh-hant"
@@ -123,9 +123,9 @@ def test_assisted_case_hashes_in_the_browser_and_shows_number_and_pin(staff_page
     assert AuditEvent.objects.filter(action="case.create.assisted", actor=worker, case=case).exists()
 
     page.get_by_role("link", name="Go to the case").click()
-    page.screenshot(path=SHOTS / "staff-case.png", full_page=True)
+    save_screenshot(page, "staff-case", full_page=True)
     page.get_by_role("link", name="Withdraw on the person's request").click()
-    page.screenshot(path=SHOTS / "staff-case-withdraw.png")
+    save_screenshot(page, "staff-case-withdraw")
     assert page.problems == []
 
 
@@ -149,7 +149,7 @@ def test_dashboard_draws_charts_on_the_server(staff_page, live_server):
     assert page.locator("[data-chart=hashes] .chart-total").inner_text().endswith("6")
     assert "Photo Share" in page.locator("[data-chart=feedback]").inner_text()
     assert case.display_number not in page.content()
-    page.screenshot(path=SHOTS / "staff-dashboard.png", full_page=True)
+    save_screenshot(page, "staff-dashboard", full_page=True)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download these figures (CSV)").click()
     assert "figure,label,value" in Path(download.value.path()).read_text()
@@ -159,9 +159,9 @@ def test_dashboard_draws_charts_on_the_server(staff_page, live_server):
                       ("staff-platform", f"/admin/partners/organisation/{platform.pk}/change/"),
                       ("staff-api-keys", "/admin/partners/apikey/"), ("staff-help-entries", "/admin/partners/helpentry/add/")]:
         page.goto(live_server.url + url)
-        page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+        save_screenshot(page, name, full_page=True)
     page.goto(live_server.url + f"/admin/partners/organisation/{platform.pk}/issue-key/")
     page.locator("input[value=fetch]").check()
     page.click("input[type=submit]")
-    page.screenshot(path=SHOTS / "staff-api-key-once.png")
+    save_screenshot(page, "staff-api-key-once")
     assert page.problems == []
