@@ -63,9 +63,15 @@ class Command(BaseCommand):
             # "!" starts an unusable password hash in Django: no PIN opens these cases.
             buffer.write(
                 f"{secrets.token_hex(8).upper()}\t{secrets.token_hex(10)}\t!{secrets.token_hex(8)}\t"
-                f"{Case.Status.ACTIVE}\ten\t{now}\n"
+                f"{Case.Status.ACTIVE}\ten\t{now}\t{{}}\t0\t\n"
             )
-        self._copy(cursor, "cases_case (number, reference, pin_hash, status, language, created_at)", buffer)
+        # Every NOT NULL column is named: the model's defaults live in Python, not in the table.
+        self._copy(
+            cursor,
+            "cases_case (number, reference, pin_hash, status, language, created_at, declarations, pin_failures,"
+            " pin_replay)",
+            buffer,
+        )
         return self._first_id(cursor, "cases_case", size)
 
     def _copy_records(self, cursor, raw, is_md5, qualities, stamp, now: str) -> int:
