@@ -4,6 +4,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from .models import HashRecord
@@ -111,6 +112,10 @@ def hash_records_in_review() -> QuerySet[HashRecord]:
     return HashRecord.objects.filter(review=HashRecord.Review.QUEUED).order_by("modified_at")
 
 
+# Far below any database's limit on statement parameters (SQLite's is 32,766).
+_IDS_PER_STATEMENT = 5000
+
+
 @dataclass
 class LookupMatch:
     record_id: int
@@ -143,29 +148,49 @@ def hash_lookups(queries: list[tuple[str, str]], max_distance: int) -> list[list
             if kind == "md5" and value in exact:
                 found[i] = [(exact[value], 0)]
 
-    ids = {record_id for matches in found for record_id, _distance in matches}
-    rows = {
-        row.id: row
-        for row in (
-            FeedRow(*values)
-            for values in HashRecord.objects.filter(id__in=ids)
-            .exclude(review=HashRecord.Review.HELD)
-            .values_list(*FEED_COLUMNS)
-        )
-    }
-    _attach_provenance(list(rows.values()), with_cases=False)
+    return _lookup_matches(found)
+
+
+def _lookup_matches(found: list[list[tuple[int, int]]]) -> list[list[LookupMatch]]:
+    """The matched records, read again (a held or purged one drops out), with feedback counts.
+
+    One statement, written as SQL, for the records and their current feedback together: lookups
+    answer in a few milliseconds, and the same through the ORM (a filtered join) spent ~1 ms
+    building its query.
+    """
+    from partners.models import Feedback
+
+    ids = sorted({record_id for matches in found for record_id, _distance in matches})
+    if not ids:
+        return [[] for _ in found]
+    records: dict[int, tuple[str, str, str]] = {}
+    verdicts: dict[int, Counter] = defaultdict(Counter)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            chunk = ids[start : start + _IDS_PER_STATEMENT]
+            cursor.execute(
+                f"SELECT r.id, r.signal_type, r.value, r.status, f.verdict"
+                f" FROM {HashRecord._meta.db_table} r"
+                f" LEFT JOIN {Feedback._meta.db_table} f ON f.hash_record_id = r.id AND f.is_current"
+                f" WHERE r.id IN ({', '.join(['%s'] * len(chunk))}) AND r.review <> %s",
+                [*chunk, HashRecord.Review.HELD],
+            )
+            for record_id, signal_type, value, status, verdict in cursor.fetchall():
+                records[record_id] = (signal_type, value, status)
+                if verdict is not None:
+                    verdicts[record_id][verdict] += 1
     return [
         [
             LookupMatch(
                 record_id=record_id,
-                signal_type=rows[record_id].signal_type,
-                value=rows[record_id].value,
+                signal_type=records[record_id][0],
+                value=records[record_id][1],
                 distance=distance,
-                status=rows[record_id].status,
-                feedback=feedback_summary(rows[record_id].feedback),
+                status=records[record_id][2],
+                feedback=dict(verdicts[record_id]),
             )
             for record_id, distance in matches
-            if record_id in rows
+            if record_id in records
         ]
         for matches in found
     ]

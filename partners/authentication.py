@@ -24,10 +24,14 @@ KEY_HEADERS = ("HTTP_OCP_APIM_SUBSCRIPTION_KEY", "HTTP_X_FUNCTIONS_KEY", "HTTP_X
 class Platform:
     """The caller of a platform API request (request.user)."""
 
-    organisation: Organisation
     api_key: ApiKey
     is_authenticated: bool = True
     is_anonymous: bool = False
+
+    @property
+    def organisation(self) -> Organisation:
+        # Read on first use: only the requests that write something in the platform's name need it.
+        return self.api_key.organisation
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -45,7 +49,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if len({k.organisation_id for k in keys.values()}) > 1:
             raise exceptions.AuthenticationFailed(_("Send the keys of one platform only."))
         api_key = next(iter(keys.values()))
-        return Platform(organisation=api_key.organisation, api_key=api_key), api_key
+        return Platform(api_key=api_key), api_key
 
     def authenticate_header(self, request) -> str:
         # Makes a missing key a 401 (with this challenge), not a 403.

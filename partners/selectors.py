@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from cases.models import CaseHash
 
-from .models import HashSubmission, HelpEntry, Membership, Organisation
+from .models import ApiKey, HashSubmission, HelpEntry, Membership, Organisation
 
 if TYPE_CHECKING:
     from cases.models import Case
@@ -65,3 +65,19 @@ def help_entries_public() -> QuerySet[HelpEntry]:
     return HelpEntry.objects.filter(is_published=True).filter(
         Q(organisation__isnull=True) | Q(organisation__is_active=True)
     ).select_related("organisation")
+
+
+def api_key_by_prefix(prefix: str) -> ApiKey | None:
+    """The key with this prefix, with `organisation_is_active` read from its organisation.
+
+    Written as SQL because every API request runs it: through the ORM (a join with `only()` on a
+    model translated into 16 languages) it spent ~1.5 ms building its query, a third of a lookup.
+    """
+    found = ApiKey.objects.raw(
+        f"SELECT k.id, k.organisation_id, k.name, k.prefix, k.salt, k.digest, k.scopes, k.created_at,"
+        f" k.last_used_at, k.revoked_at, o.is_active AS organisation_is_active"
+        f" FROM {ApiKey._meta.db_table} k JOIN {Organisation._meta.db_table} o ON o.id = k.organisation_id"
+        f" WHERE k.prefix = %s",
+        [prefix],
+    )
+    return next(iter(found), None)

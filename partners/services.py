@@ -29,6 +29,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .selectors import api_key_by_prefix
 
 if TYPE_CHECKING:
     from hashes.models import HashRecord
@@ -147,14 +148,14 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
     _label, prefix, secret_part = parts
-    api_key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+    api_key = api_key_by_prefix(prefix)
     if api_key is None:
         # Spend the same work as a real check, so timing does not tell which prefixes exist.
         hmac.compare_digest(_digest("0" * 32, secret_part), "0" * 64)
         return None
     if not hmac.compare_digest(_digest(api_key.salt, secret_part), api_key.digest):
         return None
-    if api_key.revoked_at is not None or not api_key.organisation.is_active:
+    if api_key.revoked_at is not None or not api_key.organisation_is_active:
         return None
     now = timezone.now()
     # Record use at minute resolution: enough for "last used", without a write on every request.

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from cases.services import case_create, case_withdraw
+from hashes import selectors
 from hashes.models import HashRecord
 from hashes.services import hash_record_review
 from partners.authentication import ApiKeyThrottle
@@ -170,24 +171,35 @@ def flip(value: str, bits: int) -> str:
     return f"{number:064x}"
 
 
-def test_pdq_lookups_find_near_copies_within_the_distance_with_provenance(api, settings):
+def test_pdq_lookups_find_near_copies_within_the_distance_with_provenance(api, live_server, settings):
     settings.MATCH_INDEX_SYNC_SECONDS = 0
     h = pdq()
     case_create(hashes=[h], language="en")
-    post(api, "feedback/", {"feedback": [{"signal_type": "pdq", "value": h["value"], "verdict": "Blocked"}]})
+    # This platform changed its mind (only its current verdict counts); two others gave theirs.
+    for verdict in ["NotBlocked", "Blocked"]:
+        post(api, "feedback/", {"feedback": [{"signal_type": "pdq", "value": h["value"], "verdict": verdict}]})
+    for slug, verdict in [("p1", "Blocked"), ("p2", "NotBlocked")]:
+        key = api_key_issue(organisation=PlatformFactory(slug=slug), scopes=["feedback"], source="command").secret
+        requests.post(
+            live_server.url + "/api/v1/feedback/",
+            json={"feedback": [{"signal_type": "pdq", "value": h["value"], "verdict": verdict}]},
+            headers={"Authorization": f"Bearer {key}"},
+        ).raise_for_status()
     near, far = flip(h["value"], 31), flip(h["value"], 32)
     single = post(api, "lookup/", {"signal_type": "pdq", "value": near.upper()}).json()["results"][0]
     (match,) = single["matches"]
     assert (match["value"], match["distance"], match["status"], match["feedback"]) == (
-        h["value"], 31, "active", {"Blocked": 1}
+        h["value"], 31, "active", {"Blocked": 2, "NotBlocked": 1}
     )
     assert post(api, "lookup/", {"signal_type": "pdq", "value": far}).json()["results"][0]["matches"] == []
     wider = post(api, "lookup/", {"signal_type": "pdq", "value": far, "max_distance": 40}).json()
     assert wider["results"][0]["matches"][0]["distance"] == 32
 
 
-def test_batch_lookups_answer_each_hash_in_order_and_md5_exactly(api, settings):
+def test_batch_lookups_answer_each_hash_in_order_and_md5_exactly(api, settings, monkeypatch):
     settings.MATCH_INDEX_SYNC_SECONDS = 0
+    # Matched records are read in statements of bounded size: make every one a statement of its own.
+    monkeypatch.setattr(selectors, "_IDS_PER_STATEMENT", 1)
     photo, video = pdq(), md5()
     case_create(hashes=[photo, video], language="en")
     queries = [
