@@ -1,4 +1,5 @@
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import faiss
@@ -159,6 +160,19 @@ def test_a_batch_answers_as_the_single_lookups_do(kind):
     assert len(batch) == len(queries)
     for matches in batch:  # nearest first, then by id
         assert matches == sorted(matches, key=lambda m: (m[1], m[0]))
+
+
+def test_threads_searching_at_once_get_what_one_thread_gets():
+    # The multi-index kernel releases the GIL, so server threads search it truly in parallel.
+    rng = np.random.default_rng(12)
+    codes = clustered(rng, seeds=30, per_seed=150)
+    index = PdqIndex(codes, record_ids(rng, len(codes)), multi_index_min_size=0)
+    batches = [queries_near(rng, codes, 40) for _ in range(8)]
+    expected = [index.search_codes(batch) for batch in batches]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            assert list(pool.map(index.search_codes, batches)) == expected
 
 
 def test_an_empty_index_finds_nothing():
