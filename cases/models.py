@@ -57,11 +57,6 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-created_at"]
-        indexes = [
-            # The hash feed lists each record's cases as reference -> status: read from this index
-            # alone (an index-only scan), a page of a thousand records skips a thousand table reads.
-            models.Index(fields=["id"], include=["reference", "status"], name="case_feed_columns"),
-        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="withdrawn", withdrawn_at__isnull=False)
@@ -89,7 +84,7 @@ class CaseHash(models.Model):
         on_delete=models.CASCADE,
         related_name="case_hashes",
         verbose_name=_("hash"),
-        db_index=False,  # indexed below, with the case, for the feed
+        db_index=False,  # indexed below, with the case
     )
     added_at = models.DateTimeField(_("added"), auto_now_add=True)
 
@@ -97,7 +92,7 @@ class CaseHash(models.Model):
         verbose_name = _("case hash")
         verbose_name_plural = _("case hashes")
         indexes = [
-            # A record's cases, found and read from the index alone by the hash feed (see Case).
+            # A record's cases, found and read from the index alone when its feed JSON is rendered.
             models.Index(fields=["hash_record"], include=["case"], name="casehash_by_record"),
         ]
         constraints = [

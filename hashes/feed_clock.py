@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from .feed_json import feed_json_render
 from .models import FeedClock
 
 
@@ -29,10 +30,17 @@ class FeedStamp:
         return self.clock.last_seq + self._issued
 
     def close(self) -> None:
+        """Move the clock on past the positions issued, and render the stamped records' feed JSON.
+
+        Call it once the stamped records, their cases and their feedback are saved.
+        """
         if self._issued:
+            first = self.clock.last_seq
             self.clock.last_seq += self._issued
             self.clock.last_time = self.time
             self.clock.save(update_fields=["last_seq", "last_time"])
+            # Every record stamped in this transaction holds one of the positions just issued.
+            feed_json_render(after_seq=first, through_seq=self.clock.last_seq)
 
 
 def feed_stamp_open() -> FeedStamp:

@@ -35,6 +35,9 @@ class HashRecord(models.Model):
     feed_seq = models.BigIntegerField(_("feed position"), unique=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     review = models.CharField(_("review"), max_length=16, choices=Review.choices, default=Review.NONE)
+    # The record as the StopNCII feed sends it, rendered by PostgreSQL whenever the record is
+    # stamped (hashes/feed_json.py), so a feed page is read, not built. Empty on other databases.
+    feed_json = models.TextField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("hash record")

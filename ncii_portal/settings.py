@@ -129,8 +129,8 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The feed's covering indexes (cases/models.py) carry extra columns on PostgreSQL; SQLite, used
-# by `make run`, builds them without, which is all it needs at demo size.
+# The covering index of case links (cases/models.py) carries an extra column on PostgreSQL;
+# SQLite, used by `make run`, builds it without, which is all it needs at demo size.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------

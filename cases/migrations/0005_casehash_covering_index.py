@@ -19,10 +19,6 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='case_hashes', to='hashes.hashrecord', verbose_name='hash'),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['id'], include=('reference', 'status'), name='case_feed_columns'),
-        ),
-        migrations.AddIndex(
             model_name='casehash',
             index=models.Index(fields=['hash_record'], include=('case',), name='casehash_by_record'),
         ),
