@@ -1,6 +1,9 @@
+import importlib
 import json
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 
 from cases.services import case_add_hashes, case_create, case_withdraw
 from hashes.api.stopncii import _record
@@ -51,6 +54,12 @@ def test_the_page_postgresql_renders_equals_the_general_rendering():
     assert page.last_seq == rows[-1].feed_seq and not page.has_more and not has_more
     assert len(rendered) == 5
 
-    # Records stored before the column existed have none: the page renders theirs as it reads.
+    # Records stored before the column existed have none: the page renders theirs as it reads,
+    # and the migration that added the column stores them.
     HashRecord.objects.update(feed_json=None)
+    assert render_page(after_seq=0, limit=10).records == page.records
+    migration = importlib.import_module("hashes.migrations.0005_stored_feed_json")
+    with connection.schema_editor() as editor:
+        migration.render_existing(django_apps, editor)
+    assert not HashRecord.objects.filter(feed_json__isnull=True).exists()
     assert render_page(after_seq=0, limit=10).records == page.records
