@@ -7,7 +7,7 @@ Which index answers (figures from `benchmarks/match.py` on the project's 2-core 
 hashes, distance 31; docs/benchmarks.md has them all):
 - Up to distance 31, once there are `MULTI_INDEX_MIN_SIZE` codes: our multi-index hashing
   (hashes/multi_index.py, which says why it is ours and not faiss's `IndexBinaryMultiHash`):
-  ~0.08 ms a lookup, ~0.07 ms a hash in batches of 100, ~350 MB, built in ~2 s.
+  ~0.06-0.09 ms a lookup, 0.04-0.07 ms a hash in batches of 100, ~350 MB, built in ~1-3 s.
 - Otherwise faiss's `IndexBinaryFlat`, which compares the query with every code: exact for any
   radius, 32 bytes a code, ~1 µs per thousand codes a lookup. Fast enough for small indexes and
   for the new records since the last build; and radii above 31 would need two flipped bits per
