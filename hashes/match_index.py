@@ -120,7 +120,7 @@ class PdqIndex:
             limits, distances, positions = self._flat.range_search(queries, max_distance + 1)
             query = np.repeat(np.arange(len(queries)), np.diff(limits).astype(np.int64))
         # One sort of one key: by query, then distance, then position, which is id order (the
-        # codes are kept sorted by id).
+        # codes are kept sorted by id). Bits: position 0-31, distance 32-40, query 41-62.
         key = (query.astype(np.int64) << 41) | (distances.astype(np.int64) << 32) | positions
         key.sort()
         bounds = np.searchsorted(key, np.arange(len(queries) + 1, dtype=np.int64) << 41).tolist()
