@@ -69,7 +69,7 @@ class PdqIndex:
     multi-index are safe to read concurrently but not while something is added.
     """
 
-    def __init__(self, codes: np.ndarray, ids: np.ndarray, *, multi_index_min_size: int = MULTI_INDEX_MIN_SIZE):
+    def __init__(self, codes: np.ndarray, ids: np.ndarray, *, multi_index_min_size: int | None = None):
         codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, PDQ_BYTES)
         ids = np.asarray(ids, dtype=np.int64)
         if len(codes) != len(ids):
@@ -84,6 +84,8 @@ class PdqIndex:
 
         self._flat = faiss.IndexBinaryFlat(PDQ_BITS)
         self._flat.add(self.codes)
+        if multi_index_min_size is None:
+            multi_index_min_size = MULTI_INDEX_MIN_SIZE
         self._multi = MultiIndex(self.codes) if len(self.codes) >= multi_index_min_size else None
 
     @classmethod

@@ -232,13 +232,21 @@ def fresh_process_index(monkeypatch):
     monkeypatch.setattr(match_index, "_cache_pid", None)
 
 
+@pytest.fixture(params=KINDS)
+def index_kind(request, monkeypatch):
+    """Each process index built as flat scans, then again with the multi-index for any size."""
+    monkeypatch.setattr(match_index, "MULTI_INDEX_MIN_SIZE", KINDS[request.param])
+    return request.param
+
+
 @pytest.mark.django_db
-def test_a_sync_finds_new_records(settings):
+def test_a_sync_finds_new_records(settings, index_kind):
     settings.MATCH_INDEX_SYNC_SECONDS = 0
     rng = np.random.default_rng(10)
     first = upsert(random_pdq(rng))[0]
     cache = MatchIndexCache()
     assert cache.search_one(first.value) == [(first.id, 0)]
+    assert (cache._snapshot.main._multi is not None) == (index_kind == "multi_index")  # the kind asked for
 
     second = upsert(random_pdq(rng))[0]
     assert cache.search_one(second.value) == [(second.id, 0)]
@@ -260,7 +268,7 @@ def test_lookups_do_not_query_the_database_between_syncs(settings, django_assert
 
 
 @pytest.mark.django_db
-def test_a_changed_record_is_indexed_once(settings):
+def test_a_changed_record_is_indexed_once(settings, index_kind):
     settings.MATCH_INDEX_SYNC_SECONDS = 0
     rng = np.random.default_rng(12)
     value = random_pdq(rng)
@@ -297,7 +305,7 @@ def test_the_sync_queries_are_index_scans(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rebuild_after_a_purge_drops_the_deleted_ids(settings):
+def test_a_rebuild_after_a_purge_drops_the_deleted_ids(settings, index_kind):
     settings.MATCH_INDEX_SYNC_SECONDS = 0
     settings.MATCH_INDEX_PURGE_CHECK_SECONDS = 0
     rng = np.random.default_rng(13)
