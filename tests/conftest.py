@@ -59,7 +59,7 @@ def start_server(tmp_path) -> Iterator:
         log = open(tmp_path / f"server-{port}.log", "w")
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "ncii_portal.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--timeout", "30"],
+             "--workers", "1", "--threads", "4", "--timeout", "30"],  # threads, as docs/deployment.md runs it
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         server = Server(process, port)

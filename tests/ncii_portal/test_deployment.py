@@ -5,10 +5,15 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from cases.services import case_create
+from partners.services import api_key_issue
+
 from tests.conftest import REPO, free_port, production_env
+from tests.factories import PlatformFactory, pdq
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,3 +132,26 @@ def test_the_api_answers_json_503_while_the_database_is_down(start_server):
     )
     assert status == 503 and headers["Retry-After"] == "5"
     assert json.loads(body)["error"]["code"] == "service_unavailable"
+
+
+def test_concurrent_lookups_share_one_worker_and_each_gets_its_own_answer(start_server, test_database_url):
+    # One worker with threads, as deployed: requests in flight at once search one index.
+    values = [pdq()["value"] for _ in range(8)]
+    case_create(hashes=[{"signal_type": "pdq", "value": v, "quality": 90} for v in values], language="en")
+    key = api_key_issue(organisation=PlatformFactory(), scopes=["match"], source="command").secret
+    server = start_server(production_env(DATABASE_URL=test_database_url))
+
+    def lookup(value: str) -> tuple[int, list]:
+        request = urllib.request.Request(
+            server.url + "/api/v1/lookup/",
+            data=json.dumps({"signal_type": "pdq", "value": value}).encode(),
+            headers={"Host": "portal.example.org", "X-Forwarded-Proto": "https", "Content-Type": "application/json",
+                     "Authorization": f"Bearer {key}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            matches = json.loads(response.read())["results"][0]["matches"]
+        return response.status, [(m["value"], m["distance"]) for m in matches]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lookup, values * 3))
+    assert answers == [(200, [(v, 0)]) for v in values * 3]
