@@ -266,7 +266,10 @@ LANGUAGES = [
 # Django knows no Filipino; teach it the name, and send Tagalog browsers ("tl") to it.
 LANG_INFO.setdefault("fil", {"bidi": False, "code": "fil", "name": "Filipino", "name_local": "Filipino"})
 LANG_INFO.setdefault("tl", {"fallback": ["fil"]})
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first; then Django REST framework's messages for the languages its release has no catalog
+# for (fil, hi, ur, and ko and ne, which it ships only as ko_KR and ne_NP). makemessages writes
+# only to the first.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "drf_locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

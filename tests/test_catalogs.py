@@ -1,5 +1,6 @@
 """Every user-facing string is in the catalogs, and every catalog translates all of them."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -46,3 +47,34 @@ def test_the_catalogs_hold_exactly_the_strings_in_the_code(tmp_path):
         want = {(e.msgctxt, e.msgid) for e in polib.pofile(str(fresh)) if not e.obsolete}
         assert want - have == set(), f"{catalog_id(original)} lacks strings from the code: run make makemessages"
         assert have - want == set(), f"{catalog_id(original)} has strings no longer in the code"
+
+
+# Django REST framework's own messages (field errors in API answers) -----------------------------
+
+DRF_CATALOGS = sorted((REPO / "drf_locale").glob("*/LC_MESSAGES/django.po"))
+
+
+def test_drf_messages_are_translated_for_every_language_drf_does_not_ship():
+    from django.conf import settings
+    from django.utils.translation import to_locale
+    import rest_framework
+
+    shipped = {p.name for p in (Path(rest_framework.__file__).parent / "locale").iterdir()}
+    missing = {code for code, _name in settings.LANGUAGES if to_locale(code) not in shipped}
+    assert {p.parts[-3] for p in DRF_CATALOGS} == missing
+
+
+def test_our_drf_catalogs_carry_drfs_own_messages_each_translated():
+    import rest_framework
+
+    drf_english = polib.mofile(str(Path(rest_framework.__file__).parent / "locale/en/LC_MESSAGES/django.mo"))
+    drf_msgids = {e.msgid for e in drf_english}
+    catalogs = {catalog_id(p): polib.pofile(str(p)) for p in DRF_CATALOGS}
+    msgids = {name: {e.msgid for e in catalog} for name, catalog in catalogs.items()}
+    assert len(set(map(frozenset, msgids.values()))) == 1, "every language carries the same messages"
+    for name, catalog in catalogs.items():
+        assert msgids[name] <= drf_msgids, f"{name}: not DRF's wording: {msgids[name] - drf_msgids}"
+        for entry in catalog:
+            assert entry.translated() and entry.msgstr != entry.msgid, f"{name}: {entry.msgid!r}"
+            for placeholder in re.findall(r"\{\w+\}", entry.msgid):
+                assert placeholder in entry.msgstr, f"{name}: {entry.msgid!r} lost {placeholder}"

@@ -224,3 +224,11 @@ def test_a_withdrawn_hash_still_matches_but_says_so_and_a_held_one_does_not(api,
     results = post(api, "lookups/", {"hashes": [{"signal_type": "pdq", "value": v["value"]} for v in (withdrawn, held)]})
     first, second = results.json()["results"]
     assert first["matches"][0]["status"] == "withdrawn" and second["matches"] == []
+
+
+@pytest.mark.parametrize("lang, required", [("ko", "이 항목은 필수입니다."), ("fil", "Kailangan ang field na ito."),
+                                            ("ur", "یہ خانہ لازمی ہے۔")])
+def test_field_errors_are_in_the_callers_language_where_drf_has_no_catalog(api, lang, required):
+    response = api.post(api.base + "lookup/", json={"value": "ab" * 32}, headers={"Accept-Language": lang})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["signal_type"] == [required]
